@@ -1,0 +1,48 @@
+// kick plugin API: tasks turn a dataset into requests to the language-model service and score them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kick/host.h"
+#include "kick/lm.h"
+#include "kick/status.h"
+
+namespace kick {
+
+// One reported number; lm-evaluation-harness keys it "<name>,<filter>".
+struct metric_value {
+  std::string name;
+  std::string filter = "none";
+  double value = 0.0;
+  std::optional<double> standard_error;
+  bool higher_is_better = true;
+};
+
+struct task_result {
+  std::vector<metric_value> metrics;
+  std::int64_t n_samples_original = 0;   // documents in the dataset
+  std::int64_t n_samples_effective = 0;  // documents evaluated (after a limit)
+  // Extra facts worth recording (token counts, window counts), as key/value text.
+  std::vector<std::pair<std::string, std::string>> details;
+};
+
+struct task_context {
+  lm& model;
+  const host& services;
+  std::string dataset_path;   // resolved by the host; empty when the run-manifest names none
+  std::int64_t limit = 0;     // evaluate at most this many documents; 0 = all
+  std::uint64_t seed = 0;
+};
+
+class task {
+ public:
+  virtual ~task() = default;
+  virtual result<task_result> run(task_context& context) = 0;
+};
+
+}  // namespace kick

@@ -1,0 +1,50 @@
+// Shared helpers for kick's Catch2 suites: where fixtures, plugins and kickhost are, visible
+// skips, and running kickhost as a subprocess.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kick::test {
+
+// ../shared/fixtures beside the source tree, or $KICK_FIXTURES_DIR when set.
+std::filesystem::path fixtures_dir();
+
+// The absolute path of `relative` under fixtures_dir(), or nullopt after printing
+// "SKIPPED: ..." and marking the test process as skipped (exit code 77 for ctest).
+std::optional<std::filesystem::path> fixture(std::string_view relative);
+
+// Marks the running test skipped with a visible reason.
+void skip(std::string_view reason);
+
+std::filesystem::path source_dir();
+std::filesystem::path binary_dir();
+std::filesystem::path plugin_dir();     // the build tree's plugin output directory
+std::filesystem::path kickhost_path();  // the built kickhost executable
+
+// A fresh empty directory under the build tree's test scratch area, named after `name`.
+std::filesystem::path scratch_dir(std::string_view name);
+
+struct command_result {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs kickhost with `args` (no shell involved), capturing stdout and stderr.
+command_result run_kickhost(const std::vector<std::string>& args);
+
+// Writes `text` to `path`, creating parent directories.
+void write_file(const std::filesystem::path& path, std::string_view text);
+std::string read_file(const std::filesystem::path& path);
+
+}  // namespace kick::test
+
+// Declares `var` as the fixture's path, or skips the test visibly and returns.
+#define KICK_REQUIRE_FIXTURE(var, relative)                 \
+  const auto var##_maybe = ::kick::test::fixture(relative); \
+  if (!var##_maybe) return;                                 \
+  const std::filesystem::path& var = *var##_maybe
