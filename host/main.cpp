@@ -1,1 +1,62 @@
-int main() { return 0; }
+// kickhost: evaluate compressed LLMs. Dispatches to one subcommand (host/cli/).
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/commands.h"
+#include "core/util/did_you_mean.h"
+
+namespace {
+
+constexpr const char* k_usage =
+    "usage: kickhost <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run MANIFEST       run a run-manifest: model x compression x backend x tasks\n"
+    "  plugins list|check list plugin manifests, or load and check every plugin library\n"
+    "  inspect MODEL      print a model's architecture, tensors and tokenizer\n"
+    "  tokenize           print the token ids of a text\n"
+    "  generate           greedy generation from a prompt\n"
+    "  bench              prefill/decode speed and decode bandwidth of a backend\n"
+    "\n"
+    "`kickhost <command> --help` describes a command's options.\n";
+
+struct command {
+  std::string_view name;
+  int (*run)(const kick::cli::args&);
+};
+
+constexpr command k_commands[] = {
+    {"run", kick::cli::cmd_run},           {"plugins", kick::cli::cmd_plugins},   {"inspect", kick::cli::cmd_inspect},
+    {"tokenize", kick::cli::cmd_tokenize}, {"generate", kick::cli::cmd_generate}, {"bench", kick::cli::cmd_bench},
+};
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+  if (argc < 2) {
+    std::fputs(k_usage, stderr);
+    return 2;
+  }
+  const std::string_view name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    std::fputs(k_usage, stdout);
+    return 0;
+  }
+  if (name == "--version") {
+    std::printf("kickhost %s\n", KICK_VERSION);
+    return 0;
+  }
+  const kick::cli::args rest(argv + 2, argv + argc);
+  for (const command& c : k_commands) {
+    if (c.name == name) return c.run(rest);
+  }
+  std::vector<std::string> names;
+  for (const command& c : k_commands) names.emplace_back(c.name);
+  std::fprintf(stderr, "kickhost: unknown command '%.*s'%s", static_cast<int>(name.size()), name.data(),
+               kick::did_you_mean(name, names).c_str());
+  std::fputs("\n\n", stderr);
+  std::fputs(k_usage, stderr);
+  return 2;
+}

@@ -1,0 +1,42 @@
+#include "cli/cli_support.h"
+
+#include <fmt/format.h>
+
+#include <iostream>
+
+namespace kick::cli {
+
+bool parse_command_line(const args& a, const std::string& usage, const po::options_description& options,
+                        const po::positional_options_description& positional, po::variables_map& vm, int& exit_code) {
+  po::options_description all = options;
+  all.add_options()("help,h", "show this help");
+  try {
+    po::store(po::command_line_parser(a).options(all).positional(positional).run(), vm);
+    if (vm.count("help") != 0) {
+      std::cout << usage << "\n\n" << all << "\n";
+      exit_code = k_exit_ok;
+      return false;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    fmt::print(stderr, "kickhost: {}\n{}\n(see --help)\n", e.what(), usage);
+    exit_code = k_exit_usage;
+    return false;
+  }
+  return true;
+}
+
+int report_error(const char* command, const status& s) {
+  fmt::print(stderr, "kickhost {}: error: {}\n", command, s.message());
+  switch (s.code()) {
+    case status_code::invalid_argument:
+    case status_code::not_found:
+    case status_code::out_of_range:
+    case status_code::failed_precondition:
+      return k_exit_usage;
+    default:
+      return k_exit_failure;
+  }
+}
+
+}  // namespace kick::cli

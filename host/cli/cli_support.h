@@ -1,0 +1,29 @@
+// What every kickhost subcommand shares: option parsing with clear errors, and the exit codes.
+#pragma once
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <string>
+
+#include "cli/commands.h"
+#include "kick/status.h"
+
+namespace kick::cli {
+
+namespace po = boost::program_options;
+
+inline constexpr int k_exit_ok = 0;
+inline constexpr int k_exit_failure = 1;  // the work itself failed
+inline constexpr int k_exit_usage = 2;    // bad flags or bad input
+
+// Parses `a` against `options` (and `positional`), storing into `vm`. On --help prints the
+// usage and returns 0 through `exit_code`; on a bad flag prints one line naming it and returns 2.
+// Returns true when the command should go on.
+bool parse_command_line(const args& a, const std::string& usage, const po::options_description& options,
+                        const po::positional_options_description& positional, po::variables_map& vm, int& exit_code);
+
+// Prints "kickhost <command>: <message>" on stderr and returns the exit code for the status:
+// 2 for bad input (invalid_argument, not_found, out_of_range, failed_precondition), 1 otherwise.
+int report_error(const char* command, const status& s);
+
+}  // namespace kick::cli

@@ -1,0 +1,54 @@
+// kickhost run MANIFEST [--out DIR] [--set section.key=value]... [--plugin-dir DIR]...
+#include <fmt/format.h>
+
+#include "cli/cli_support.h"
+#include "core/run/results_file.h"
+#include "core/run/run_plan.h"
+
+namespace kick::cli {
+
+int cmd_run(const args& a) {
+  const std::string usage =
+      "usage: kickhost run MANIFEST [--out DIR] [--set section.key=value]... [--plugin-dir DIR]...\n"
+      "Runs a run-manifest (docs/manifests.md), prints a results table and writes DIR/results.json.";
+  po::options_description options("options");
+  std::string manifest;
+  std::string out;
+  std::vector<std::string> sets;
+  std::vector<std::string> plugin_dirs;
+  std::string log_level_name;
+  options.add_options()("manifest", po::value(&manifest)->required(), "the run-manifest (TOML)")(
+      "out,o", po::value(&out), "output directory (overrides [output] dir)")(
+      "set", po::value(&sets)->composing(), "override a manifest value: section.key=value (repeatable)")(
+      "plugin-dir", po::value(&plugin_dirs)->composing(), "extra plugin directory (repeatable)")(
+      "log-level", po::value(&log_level_name), "debug | info | warn | error");
+  po::positional_options_description positional;
+  positional.add("manifest", 1);
+  po::variables_map vm;
+  int exit_code = 0;
+  if (!parse_command_line(a, usage, options, positional, vm, exit_code)) return exit_code;
+
+  console_host services;
+  if (!log_level_name.empty()) {
+    log_level level{};
+    if (!parse_log_level(log_level_name, level)) {
+      fmt::print(stderr, "kickhost run: error: --log-level '{}' is not one of debug, info, warn, error\n", log_level_name);
+      return k_exit_usage;
+    }
+    services.set_level(level);
+  }
+  run_options ro;
+  ro.overrides = sets;
+  for (const auto& d : plugin_dirs) ro.plugin_dirs.emplace_back(d);
+  if (!out.empty()) ro.output_dir = out;
+
+  auto plan = plan_run(manifest, ro);
+  if (!plan) return report_error("run", plan.error());
+  auto report = execute_run(*plan, services);
+  if (!report) return report_error("run", report.error());
+  fmt::print("{}", format_results_table(report->results));
+  fmt::print("\nresults: {}\n", report->results_file.string());
+  return k_exit_ok;
+}
+
+}  // namespace kick::cli

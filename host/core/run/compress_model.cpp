@@ -1,0 +1,64 @@
+#include "core/run/compress_model.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "kick/convert.h"
+
+namespace kick {
+
+namespace {
+
+tensor_view* linear_view(layer_tensors& layer, std::size_t index) {
+  tensor_view* views[] = {&layer.wq, &layer.wk, &layer.wv, &layer.wo, &layer.w_gate, &layer.w_up, &layer.w_down};
+  return views[index];
+}
+
+}  // namespace
+
+result<nlohmann::json> compress_model(loaded_model& model, method& m, const host& services) {
+  nlohmann::json per_layer = nlohmann::json::array();
+  std::int64_t total_weights = 0;
+  double total_zeros = 0.0;
+  double total_bits = 0.0;
+  const std::size_t n_blocks = model.view.layers.size();
+  for (std::size_t block = 0; block < n_blocks; ++block) {
+    for (std::size_t i = 0; i < std::size(k_linear_layer_names); ++i) {
+      tensor_view& view = *linear_view(model.view.layers[block], i);
+      const std::int64_t n_rows = view.n_rows();
+      const std::int64_t n_cols = view.n_cols();
+      const auto n = static_cast<std::size_t>(n_rows * n_cols);
+      auto buffer = std::make_unique<std::byte[]>(n * sizeof(float));
+      auto* data = reinterpret_cast<float*>(buffer.get());
+      for (std::int64_t r = 0; r < n_rows; ++r) dequantize_row(view.type, view.row(r), data + r * n_cols, n_cols);
+      layer_info info{fmt::format("layers.{}.{}", block, k_linear_layer_names[i]), static_cast<std::int64_t>(block)};
+      const auto started = std::chrono::steady_clock::now();
+      auto report = m.compress(info, matrix_f32{data, n_rows, n_cols, n_cols}, layer_stats{});
+      if (!report) return std::unexpected(report.error().with_context(info.name));
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::int64_t zeros = 0;
+      for (std::size_t k = 0; k < n; ++k) zeros += data[k] == 0.0f ? 1 : 0;
+      view = make_contiguous_view(dtype::f32, data, n_rows, n_cols);
+      model.owned_buffers.push_back(std::move(buffer));
+      total_weights += n_rows * n_cols;
+      total_zeros += static_cast<double>(zeros);
+      total_bits += report->bits_per_weight * static_cast<double>(n_rows * n_cols);
+      per_layer.push_back({{"name", info.name},
+                           {"shape", {n_rows, n_cols}},
+                           {"achieved_sparsity", static_cast<double>(zeros) / static_cast<double>(n)},
+                           {"reported_sparsity", report->achieved_sparsity},
+                           {"bits_per_weight", report->bits_per_weight},
+                           {"seconds", seconds}});
+    }
+    services.progress("compress", static_cast<std::int64_t>(block + 1), static_cast<std::int64_t>(n_blocks));
+  }
+  const double denominator = total_weights > 0 ? static_cast<double>(total_weights) : 1.0;
+  return nlohmann::json{{"per_layer", per_layer},
+                        {"global_sparsity", total_zeros / denominator},
+                        {"mean_bits_per_weight", total_bits / denominator},
+                        {"n_weights", total_weights}};
+}
+
+}  // namespace kick

@@ -1,0 +1,20 @@
+// results.json: lm-evaluation-harness's layout plus kick's own blocks (docs/results-schema.md).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "kick/status.h"
+
+namespace kick {
+
+// Writes `text` to `path` atomically: a temporary file in the same directory, flushed, then
+// renamed over the destination. Creates the directory. Errors name the path.
+status write_file_atomically(const std::filesystem::path& path, const std::string& text);
+
+// The lm-eval style table of a results document ("| task | metric | value | stderr |").
+std::string format_results_table(const nlohmann::json& results);
+
+}  // namespace kick

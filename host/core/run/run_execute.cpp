@@ -1,0 +1,156 @@
+// The heavy half of `kickhost run`: load, compress, evaluate, write results.json.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <ctime>
+
+#include "core/run/compress_model.h"
+#include "core/run/lm_service.h"
+#include "core/run/model_session.h"
+#include "core/run/results_file.h"
+#include "core/run/run_plan.h"
+#include "kick/abi.h"
+
+namespace kick {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point start) {
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+std::string iso_date_utc() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// One task's entries in the lm-eval blocks of the results document.
+void add_task_result(nlohmann::json& doc, const task_section& section, const planned_plugin& plan, const task_result& r,
+                     double seconds) {
+  const std::string& alias = section.alias;
+  nlohmann::json metrics = {{"alias", alias}};
+  nlohmann::json higher = nlohmann::json::object();
+  for (const metric_value& m : r.metrics) {
+    metrics[fmt::format("{},{}", m.name, m.filter)] = m.value;
+    metrics[fmt::format("{}_stderr,{}", m.name, m.filter)] =
+        m.standard_error ? nlohmann::json(*m.standard_error) : nlohmann::json("N/A");
+    higher[m.name] = m.higher_is_better;
+  }
+  doc["results"][alias] = metrics;
+  doc["higher_is_better"][alias] = higher;
+  doc["versions"][alias] = plan.manifest->task_version.empty() ? plan.manifest->version : plan.manifest->task_version;
+  doc["n-samples"][alias] = {{"original", r.n_samples_original}, {"effective", r.n_samples_effective}};
+  nlohmann::json details = nlohmann::json::object();
+  for (const auto& [k, v] : r.details) details[k] = v;
+  doc["configs"][alias] = {{"task", section.name},
+                           {"dataset_path", section.dataset.string()},
+                           {"limit", section.limit},
+                           {"params", params_to_json(plan.params)},
+                           {"plugin_version", plan.manifest->version},
+                           {"details", details},
+                           {"seconds", seconds}};
+}
+
+}  // namespace
+
+result<run_report> execute_run(const run_plan& plan, console_host& services) {
+  const run_manifest& m = plan.manifest;
+  const auto run_started = clock_type::now();
+  nlohmann::json doc = {{"results", nlohmann::json::object()},      {"configs", nlohmann::json::object()},
+                        {"versions", nlohmann::json::object()},     {"n-shot", nlohmann::json::object()},
+                        {"higher_is_better", nlohmann::json::object()}, {"n-samples", nlohmann::json::object()}};
+  nlohmann::json timings = nlohmann::json::object();
+
+  services.log(log_level::info, fmt::format("loading model {}", m.model_path.string()));
+  auto started = clock_type::now();
+  auto model = load_model(m.model_path, m.format);
+  if (!model) return std::unexpected(model.error());
+  auto tok = resolve_tokenizer(*model, m.tokenizer_path);
+  if (!tok) return std::unexpected(tok.error());
+  timings["model_load_seconds"] = seconds_since(started);
+
+  nlohmann::json compression = {{"method", "none"}, {"params", nlohmann::json::object()}, {"per_layer", nlohmann::json::array()},
+                                {"global_sparsity", 0.0}};
+  if (plan.method) {
+    services.log(log_level::info, fmt::format("compressing with method {}", plan.method->manifest->name));
+    started = clock_type::now();
+    services.set_context(fmt::format("method {}", plan.method->manifest->name));
+    auto method = create_method(*plan.method->manifest, services, plan.method->params);
+    if (!method) return std::unexpected(method.error());
+    auto block = compress_model(*model, **method, services);
+    services.set_context("");
+    if (!block) return std::unexpected(block.error().with_context(fmt::format("method {}", plan.method->manifest->name)));
+    compression = std::move(*block);
+    compression["method"] = plan.method->manifest->name;
+    compression["params"] = params_to_json(plan.method->params);
+    timings["compress_seconds"] = seconds_since(started);
+  }
+
+  started = clock_type::now();
+  services.set_context(fmt::format("backend {}", plan.backend.manifest->name));
+  auto session = open_backend_session(*plan.backend.manifest, plan.backend.params, *model, m.context, services);
+  services.set_context("");
+  if (!session) return std::unexpected(session.error());
+  timings["backend_load_seconds"] = seconds_since(started);
+  const std::string device = session->backend_instance->describe();
+  services.log(log_level::info, fmt::format("backend {}: {}", plan.backend.manifest->name, device));
+
+  lm_service service(*session->runner, **tok, model->view.config.n_vocab);
+  nlohmann::json task_seconds = nlohmann::json::object();
+  for (std::size_t i = 0; i < m.tasks.size(); ++i) {
+    const task_section& section = m.tasks[i];
+    const planned_plugin& tp = plan.tasks[i];
+    services.log(log_level::info, fmt::format("task {} ({}/{})", section.alias, i + 1, m.tasks.size()));
+    started = clock_type::now();
+    services.set_context(fmt::format("task {}", section.alias));
+    auto task = create_task(*tp.manifest, services, tp.params);
+    if (!task) return std::unexpected(task.error());
+    task_context context{service, services, section.dataset.string(), section.limit, m.seed};
+    auto r = (*task)->run(context);
+    services.set_context("");
+    if (!r) return std::unexpected(r.error().with_context(fmt::format("task {}", section.alias)));
+    const double seconds = seconds_since(started);
+    task_seconds[section.alias] = seconds;
+    add_task_result(doc, section, tp, *r, seconds);
+    doc["n-shot"][section.alias] = 0;
+  }
+  timings["tasks_seconds"] = task_seconds;
+  timings["tokens_evaluated"] = service.tokens_evaluated();
+
+  doc["config"] = {{"model", m.model_path.string()},
+                   {"model_format", to_string(model->format)},
+                   {"model_num_parameters", model->n_params},
+                   {"tokenizer", (m.tokenizer_path.empty() ? model->tokenizer_path : m.tokenizer_path).string()},
+                   {"tokenizer_kind", (*tok)->kind()},
+                   {"n_ctx", session->runner->context_length()},
+                   {"backend", plan.backend.manifest->name},
+                   {"backend_params", params_to_json(plan.backend.params)},
+                   {"backend_version", plan.backend.manifest->version},
+                   {"device", device},
+                   {"method", plan.method ? plan.method->manifest->name : std::string("none")},
+                   {"method_params", plan.method ? params_to_json(plan.method->params) : nlohmann::json::object()},
+                   {"seed", m.seed},
+                   {"manifest", std::filesystem::absolute(m.file).lexically_normal().string()},
+                   {"description", m.description},
+                   {"kick_version", KICK_VERSION},
+                   {"build_id", KICK_BUILD_ID},
+                   {"timings", timings}};
+  doc["compression"] = compression;
+  doc["git_hash"] = KICK_GIT_HASH;
+  doc["date"] = iso_date_utc();
+  doc["total_evaluation_time_seconds"] = fmt::format("{:.3f}", seconds_since(run_started));
+
+  run_report report;
+  report.results_file = m.output_dir / "results.json";
+  if (status s = write_file_atomically(report.results_file, doc.dump(2) + "\n"); !s.ok()) return std::unexpected(s);
+  report.results = std::move(doc);
+  return report;
+}
+
+}  // namespace kick
