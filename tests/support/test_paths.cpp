@@ -39,6 +39,7 @@ std::filesystem::path source_dir() { return KICK_TEST_SOURCE_DIR; }
 std::filesystem::path binary_dir() { return KICK_TEST_BINARY_DIR; }
 std::filesystem::path plugin_dir() { return KICK_TEST_PLUGIN_DIR; }
 std::filesystem::path kickhost_path() { return KICK_TEST_KICKHOST; }
+std::filesystem::path fake_plugin_dir() { return KICK_TEST_FAKE_PLUGIN_DIR; }
 
 std::filesystem::path scratch_dir(std::string_view name) {
   const std::filesystem::path dir = binary_dir() / "test-scratch" / std::string(name);

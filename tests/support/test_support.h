@@ -24,6 +24,7 @@ std::filesystem::path source_dir();
 std::filesystem::path binary_dir();
 std::filesystem::path plugin_dir();     // the build tree's plugin output directory
 std::filesystem::path kickhost_path();  // the built kickhost executable
+std::filesystem::path fake_plugin_dir();  // tests/fake-plugins build output (broken plugins)
 
 // A fresh empty directory under the build tree's test scratch area, named after `name`.
 std::filesystem::path scratch_dir(std::string_view name);

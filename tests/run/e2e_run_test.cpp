@@ -1,0 +1,143 @@
+// `kickhost run` end to end on a tiny random llama2.c model: results.json in the documented
+// schema, perplexity consistent with its own details, and clean failures.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "run/tiny_files.h"
+#include "support/test_support.h"
+
+namespace {
+
+using kick::test::read_file;
+using kick::test::run_kickhost;
+using kick::test::scratch_dir;
+using kick::test::write_file;
+
+struct staged_run {
+  std::filesystem::path dir;
+  std::filesystem::path manifest;
+};
+
+staged_run stage(const std::string& name) {
+  staged_run s;
+  s.dir = scratch_dir(name);
+  kick::test::write_tiny_llama2c(s.dir / "model.bin", {}, 1234);
+  kick::test::write_tiny_tokenizer(s.dir / "tokenizer.bin", 272);
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "the cat sat on the mat and the dog ate the hat. ";
+  write_file(s.dir / "text.txt", text);
+  s.manifest = s.dir / "run.toml";
+  write_file(s.manifest, R"(
+description = "e2e"
+seed = 3
+[model]
+path = "model.bin"
+tokenizer = "tokenizer.bin"
+[backend]
+name = "cpu"
+threads = 1
+[[task]]
+name = "perplexity"
+dataset = "text.txt"
+seqlen = 64
+)");
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("kickhost run writes results.json in the documented schema", "[e2e][run]") {
+  const staged_run s = stage("e2e-schema");
+  const auto out = s.dir / "out";
+  const auto r = run_kickhost({"run", s.manifest.string(), "--out", out.string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("| perplexity") && Catch::Contains("ppl"));
+  const auto doc = nlohmann::json::parse(read_file(out / "results.json"));
+  for (const char* key : {"results", "configs", "versions", "n-samples", "higher_is_better", "n-shot", "config", "git_hash",
+                          "date", "total_evaluation_time_seconds", "compression"}) {
+    CHECK(doc.contains(key));
+  }
+  const auto& metrics = doc["results"]["perplexity"];
+  const double ppl = metrics["ppl,none"].get<double>();
+  const double nll = metrics["nll,none"].get<double>();
+  CHECK(ppl == Approx(std::exp(nll)).epsilon(1e-12));
+  CHECK(ppl > 1.0);
+  CHECK(ppl < 272.0 * 4);  // a random model is near-uniform, not absurd
+  const auto& details = doc["configs"]["perplexity"]["details"];
+  const std::int64_t tokens = std::stoll(details["tokens"].get<std::string>());
+  const std::int64_t windows = std::stoll(details["windows"].get<std::string>());
+  CHECK(windows == tokens / 64);
+  CHECK(doc["n-samples"]["perplexity"]["effective"] == windows);
+  CHECK(doc["higher_is_better"]["perplexity"]["ppl"] == false);
+  CHECK(doc["config"]["backend"] == "cpu");
+  CHECK(doc["config"]["backend_params"]["threads"] == 1);
+  CHECK(doc["config"]["seed"] == 3);
+  CHECK(doc["config"]["model_format"] == "llama2c");
+  CHECK(doc["configs"]["perplexity"]["params"]["seqlen"] == 64);
+  CHECK(doc["compression"]["method"] == "none");
+  CHECK(doc["config"]["timings"].contains("model_load_seconds"));
+}
+
+TEST_CASE("kickhost run is deterministic and honours --set", "[e2e][run]") {
+  const staged_run s = stage("e2e-set");
+  const auto a = run_kickhost({"run", s.manifest.string(), "--out", (s.dir / "a").string()});
+  const auto b = run_kickhost({"run", s.manifest.string(), "--out", (s.dir / "b").string(), "--set", "backend.threads=2"});
+  const auto c = run_kickhost({"run", s.manifest.string(), "--out", (s.dir / "c").string(), "--set",
+                               "task.perplexity.seqlen=32", "--set", "task.perplexity.limit=2"});
+  REQUIRE(a.exit_code == 0);
+  REQUIRE(b.exit_code == 0);
+  REQUIRE(c.exit_code == 0);
+  const auto ja = nlohmann::json::parse(read_file(s.dir / "a" / "results.json"));
+  const auto jb = nlohmann::json::parse(read_file(s.dir / "b" / "results.json"));
+  const auto jc = nlohmann::json::parse(read_file(s.dir / "c" / "results.json"));
+  // Thread count must not change the numbers beyond float reassociation noise.
+  CHECK(jb["results"]["perplexity"]["ppl,none"].get<double>() ==
+        Approx(ja["results"]["perplexity"]["ppl,none"].get<double>()).epsilon(1e-4));
+  CHECK(jc["configs"]["perplexity"]["details"]["seqlen"] == "32");
+  CHECK(jc["n-samples"]["perplexity"]["effective"] == 2);
+  CHECK(jc["configs"]["perplexity"]["limit"] == 2);
+}
+
+TEST_CASE("kickhost run fails cleanly on bad input and writes no results", "[e2e][run]") {
+  const staged_run s = stage("e2e-bad");
+  const auto out = s.dir / "out";
+  SECTION("unknown backend parameter") {
+    const auto r = run_kickhost({"run", s.manifest.string(), "--out", out.string(), "--set", "backend.thread=2"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("unknown parameter 'thread'") && Catch::Contains("did you mean 'threads'"));
+  }
+  SECTION("parameter out of range") {
+    const auto r = run_kickhost({"run", s.manifest.string(), "--out", out.string(), "--set", "task.perplexity.seqlen=1"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("seqlen") && Catch::Contains("outside the allowed range"));
+  }
+  SECTION("unknown task plugin") {
+    const auto r = run_kickhost({"run", s.manifest.string(), "--out", out.string(), "--set", "task.perplexity.name=perplexit"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("unknown task plugin 'perplexit'") && Catch::Contains("did you mean 'perplexity'"));
+  }
+  SECTION("missing dataset") {
+    const auto r = run_kickhost({"run", s.manifest.string(), "--out", out.string(), "--set", "task.perplexity.dataset=nope.txt"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("dataset") && Catch::Contains("nope.txt") && Catch::Contains("not found"));
+  }
+  SECTION("missing model") {
+    const auto r = run_kickhost({"run", s.manifest.string(), "--out", out.string(), "--set", "model.path=absent.bin"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("model.path") && Catch::Contains("absent.bin"));
+  }
+  SECTION("dataset shorter than one window") {
+    write_file(s.dir / "short.txt", "tiny");
+    const auto r = run_kickhost({"run", s.manifest.string(), "--out", out.string(), "--set", "task.perplexity.dataset=short.txt"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("fewer than one window"));
+  }
+  SECTION("missing manifest") {
+    const auto r = run_kickhost({"run", (s.dir / "absent.toml").string()});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("absent.toml") && Catch::Contains("not found"));
+  }
+  CHECK_FALSE(std::filesystem::exists(out / "results.json"));
+}

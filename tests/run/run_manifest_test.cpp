@@ -1,0 +1,104 @@
+// Run-manifests: structure, paths, overrides, and errors that name the file and key.
+#include <catch2/catch.hpp>
+
+#include "core/run/run_manifest.h"
+#include "support/test_support.h"
+
+namespace {
+
+using kick::test::scratch_dir;
+using kick::test::write_file;
+
+const char* k_manifest = R"(
+seed = 7
+[model]
+path = "models/m.bin"
+[backend]
+name = "cpu"
+threads = 2
+[[task]]
+name = "perplexity"
+dataset = "data/text.txt"
+seqlen = 64
+[[task]]
+name = "perplexity"
+alias = "ppl-again"
+dataset = "/abs/text.txt"
+limit = 3
+)";
+
+kick::result<kick::run_manifest> load(const std::string& text, std::vector<std::string> overrides = {}) {
+  const auto dir = scratch_dir("run-manifest");
+  write_file(dir / "run.toml", text);
+  return kick::load_run_manifest(dir / "run.toml", overrides);
+}
+
+std::string error_of(const std::string& text, std::vector<std::string> overrides = {}) {
+  auto m = load(text, std::move(overrides));
+  REQUIRE_FALSE(m.has_value());
+  return m.error().message();
+}
+
+}  // namespace
+
+TEST_CASE("a run-manifest parses; input paths resolve against its directory", "[unit][run]") {
+  auto m = load(k_manifest);
+  REQUIRE(m.has_value());
+  CHECK(m->seed == 7);
+  CHECK(m->model_path == m->base_dir / "models/m.bin");
+  CHECK(m->backend.name == "cpu");
+  CHECK(m->backend.params.get("threads")->value<std::int64_t>() == 2);
+  CHECK_FALSE(m->backend.params.contains("name"));
+  REQUIRE(m->tasks.size() == 2);
+  CHECK(m->tasks[0].alias == "perplexity");
+  CHECK(m->tasks[0].dataset == m->base_dir / "data/text.txt");
+  CHECK(m->tasks[0].params.contains("seqlen"));
+  CHECK_FALSE(m->tasks[0].params.contains("dataset"));
+  CHECK(m->tasks[1].alias == "ppl-again");
+  CHECK(m->tasks[1].dataset == "/abs/text.txt");
+  CHECK(m->tasks[1].limit == 3);
+  CHECK_FALSE(m->compress.has_value());
+  CHECK(m->output_dir == std::filesystem::path("results") / "run");
+}
+
+TEST_CASE("--set overrides values in every section", "[unit][run]") {
+  auto m = load(k_manifest, {"seed=9", "backend.threads=1", "task.ppl-again.limit=5", "task.perplexity.seqlen=32",
+                             "model.format=llama2c", "output.dir=elsewhere", "compress.method=none"});
+  REQUIRE(m.has_value());
+  CHECK(m->seed == 9);
+  CHECK(m->backend.params.get("threads")->value<std::int64_t>() == 1);
+  CHECK(m->tasks[1].limit == 5);
+  CHECK(m->tasks[0].params.get("seqlen")->value<std::int64_t>() == 32);
+  CHECK(m->format == kick::model_format::llama2c);
+  CHECK(m->output_dir == "elsewhere");
+  CHECK_FALSE(m->compress.has_value());
+  SECTION("a value that is not TOML is taken as a string") {
+    auto s = load(k_manifest, {"model.path=other model.bin"});
+    REQUIRE(s.has_value());
+    CHECK(s->model_path.filename() == "other model.bin");
+  }
+}
+
+TEST_CASE("run-manifest errors name the file and key", "[unit][run]") {
+  CHECK_THAT(error_of("[model]\npath = 1\n"), Catch::Contains("run.toml: model.path: expected a string, got integer"));
+  CHECK_THAT(error_of(std::string(k_manifest) + "[outptu]\n"), Catch::Contains("did you mean 'output'"));
+  CHECK_THAT(error_of("[backend]\nname=\"cpu\"\n[[task]]\nname=\"x\"\n"), Catch::Contains("[model] table is missing"));
+  CHECK_THAT(error_of("[model]\npath=\"m\"\n[[task]]\nname=\"x\"\n"), Catch::Contains("[backend] table is missing"));
+  CHECK_THAT(error_of("[model]\npath=\"m\"\n[backend]\nname=\"cpu\"\n"), Catch::Contains("no [[task]] entries"));
+  CHECK_THAT(error_of("[model]\npath=\"m\"\nformat=\"onnx\"\n[backend]\nname=\"cpu\"\n[[task]]\nname=\"x\"\n"),
+             Catch::Contains("model.format") && Catch::Contains("onnx"));
+  CHECK_THAT(error_of("[model]\npath=\"m\"\n[backend]\nname=\"cpu\"\n[[task]]\nname=\"x\"\n[[task]]\nname=\"x\"\n"),
+             Catch::Contains("two tasks share the alias 'x'"));
+  CHECK_THAT(error_of("[model]\npath=\"m\"\n[backend]\nname=\"cpu\"\n[[task]]\nname=\"x\"\nlimit=-1\n"),
+             Catch::Contains("task[0].limit: -1 must be >= 0"));
+  CHECK_THAT(error_of("[model]\npath=\"m\"\n[backend]\nname=\"cpu\"\n[compress]\nmethod=\"none\"\nsparsity=0.5\n[[task]]\nname=\"x\"\n"),
+             Catch::Contains("method \"none\" takes no parameters"));
+}
+
+TEST_CASE("bad --set values name the flag", "[unit][run]") {
+  CHECK_THAT(error_of(k_manifest, {"backend.threads"}), Catch::Contains("--set 'backend.threads': expected section.key=value"));
+  CHECK_THAT(error_of(k_manifest, {"bakend.threads=1"}), Catch::Contains("did you mean 'backend'"));
+  CHECK_THAT(error_of(k_manifest, {"task.perplexty.seqlen=1"}), Catch::Contains("no task named 'perplexty'") &&
+                                                                    Catch::Contains("did you mean 'perplexity'"));
+  CHECK_THAT(error_of(k_manifest, {"backend..x=1"}), Catch::Contains("empty key component"));
+}
