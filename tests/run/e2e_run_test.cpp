@@ -4,7 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "run/tiny_files.h"
+#include "support/tiny_files.h"
 #include "support/test_support.h"
 
 namespace {

@@ -1,4 +1,4 @@
-#include "run/tiny_files.h"
+#include "support/tiny_files.h"
 
 #include <cstdio>
 #include <fstream>

@@ -1,0 +1,89 @@
+// Compression end to end: the out-of-tree threshold method (built by the ctest fixture
+// "out-of-tree: ...") prunes a tiny model inside `kickhost run`.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "support/test_support.h"
+#include "support/tiny_files.h"
+
+namespace {
+
+using kick::test::read_file;
+using kick::test::run_kickhost;
+using kick::test::write_file;
+
+std::filesystem::path out_of_tree_plugin_dir() {
+  const auto marker = kick::test::binary_dir() / "test-scratch" / "out-of-tree" / "plugin-dir.txt";
+  REQUIRE(std::filesystem::exists(marker));  // written by the out-of-tree ctest fixture
+  return read_file(marker);
+}
+
+}  // namespace
+
+TEST_CASE("a method plugin from another directory compresses a model inside kickhost run", "[e2e][compress]") {
+  const auto dir = kick::test::scratch_dir("compress-e2e");
+  kick::test::write_tiny_llama2c(dir / "model.bin", {}, 99);
+  kick::test::write_tiny_tokenizer(dir / "tokenizer.bin", 272);
+  std::string text;
+  for (int i = 0; i < 30; ++i) text += "a hat, a cat and the mat. ";
+  write_file(dir / "text.txt", text);
+  write_file(dir / "run.toml", R"(
+[model]
+path = "model.bin"
+tokenizer = "tokenizer.bin"
+[backend]
+name = "cpu"
+[compress]
+method = "threshold"
+threshold = 0.1
+[[task]]
+name = "perplexity"
+dataset = "text.txt"
+seqlen = 64
+)");
+  const std::string plugin_dir = out_of_tree_plugin_dir().string();
+  const auto dense = run_kickhost({"run", (dir / "run.toml").string(), "--plugin-dir", plugin_dir, "--out",
+                                   (dir / "dense").string(), "--set", "compress.method=none"});
+  const auto pruned = run_kickhost({"run", (dir / "run.toml").string(), "--plugin-dir", plugin_dir, "--out",
+                                    (dir / "pruned").string()});
+  INFO(dense.err << pruned.err);
+  REQUIRE(dense.exit_code == 0);
+  REQUIRE(pruned.exit_code == 0);
+  const auto d = nlohmann::json::parse(read_file(dir / "dense" / "results.json"));
+  const auto p = nlohmann::json::parse(read_file(dir / "pruned" / "results.json"));
+  CHECK(d["compression"]["method"] == "none");
+  CHECK(p["compression"]["method"] == "threshold");
+  CHECK(p["compression"]["params"]["threshold"] == Approx(0.1));
+  // Weights ~ U(-0.2, 0.2): about half fall below 0.1 in magnitude.
+  const double sparsity = p["compression"]["global_sparsity"].get<double>();
+  CHECK(sparsity == Approx(0.5).margin(0.03));
+  const auto& layers = p["compression"]["per_layer"];
+  REQUIRE(layers.size() == 2 * 7);
+  CHECK(layers[0]["name"] == "layers.0.self_attn.q_proj");
+  CHECK(layers[0]["achieved_sparsity"].get<double>() == Approx(layers[0]["reported_sparsity"].get<double>()));
+  CHECK(p["config"]["method"] == "threshold");
+  // Pruning half of a random model's weights must change its perplexity.
+  CHECK(p["results"]["perplexity"]["ppl,none"].get<double>() != Approx(d["results"]["perplexity"]["ppl,none"].get<double>()));
+}
+
+TEST_CASE("a method that needs calibration statistics is refused before any work", "[e2e][compress]") {
+  const auto dir = kick::test::scratch_dir("compress-needs");
+  const std::filesystem::path plugin_dir = out_of_tree_plugin_dir();
+  // A copy of the threshold manifest that claims to need a Hessian.
+  std::string manifest = read_file(plugin_dir / "method-threshold.toml");
+  const auto at = manifest.find("needs = []");
+  REQUIRE(at != std::string::npos);
+  manifest.replace(at, 10, "needs = [\"hessian\"]");
+  const auto staged = dir / "plugins";
+  std::filesystem::create_directories(staged);
+  std::filesystem::copy_file(plugin_dir / "libkick-method-threshold.so", staged / "libkick-method-threshold.so");
+  write_file(staged / "method-threshold.toml", manifest);
+  kick::test::write_tiny_llama2c(dir / "model.bin", {}, 5);
+  write_file(dir / "text.txt", "abc");
+  write_file(dir / "run.toml", "[model]\npath = \"model.bin\"\n[backend]\nname = \"cpu\"\n[compress]\nmethod = \"threshold\"\n"
+                               "[[task]]\nname = \"perplexity\"\ndataset = \"text.txt\"\n");
+  const auto r = run_kickhost({"run", (dir / "run.toml").string(), "--plugin-dir", staged.string(), "--out", (dir / "out").string()});
+  CHECK(r.exit_code != 0);
+  CHECK_THAT(r.err, Catch::Contains("needs calibration statistics (hessian)"));
+  CHECK_FALSE(std::filesystem::exists(dir / "out" / "results.json"));
+}

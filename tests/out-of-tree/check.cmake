@@ -1,0 +1,26 @@
+# ctest driver: install kick into a scratch prefix, build the out-of-tree plugin against it with
+# find_package(kick), and have kickhost load and check it.
+# Inputs: KICK_BUILD_DIR, SOURCE, WORK, KICKHOST.
+file(REMOVE_RECURSE ${WORK})
+function(run_step)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "step failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  set(step_output "${out}" PARENT_SCOPE)
+endfunction()
+run_step(${CMAKE_COMMAND} --install ${KICK_BUILD_DIR} --prefix ${WORK}/prefix)
+run_step(${CMAKE_COMMAND} -S ${SOURCE} -B ${WORK}/build -G Ninja -DCMAKE_BUILD_TYPE=Release
+         -DCMAKE_PREFIX_PATH=${WORK}/prefix -DCMAKE_CXX_FLAGS=-Wall\ -Wextra\ -Werror)
+run_step(${CMAKE_COMMAND} --build ${WORK}/build)
+file(GLOB built ${WORK}/build/lib*/kick/plugins/libkick-method-threshold.so)
+if(NOT built)
+  message(FATAL_ERROR "the out-of-tree build produced no libkick-method-threshold.so under ${WORK}/build")
+endif()
+get_filename_component(plugin_dir ${built} DIRECTORY)
+run_step(${KICKHOST} plugins check --plugin-dir ${plugin_dir})
+if(NOT step_output MATCHES "ok +method threshold")
+  message(FATAL_ERROR "kickhost did not report the out-of-tree method as ok:\n${step_output}")
+endif()
+file(WRITE ${WORK}/plugin-dir.txt ${plugin_dir})
+message(STATUS "out-of-tree plugin built and checked: ${built}")
