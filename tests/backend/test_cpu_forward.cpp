@@ -8,7 +8,7 @@ namespace kick::test {
 namespace {
 
 // f32 arithmetic against a double reference, relative to the largest logit.
-constexpr double k_tolerance = 1e-4;
+constexpr double k_tolerance = 2e-5;  // observed: about 1e-6
 
 constexpr dtype k_dtypes[] = {dtype::f32, dtype::f16, dtype::bf16, dtype::q8_0};
 
@@ -97,7 +97,7 @@ TEST_CASE("cpu backend: logits_mode::last returns the final position of a long p
   std::vector<float> last(static_cast<std::size_t>(c.n_vocab), NAN);
   REQUIRE(last_runner->eval(tokens, 0, logits_mode::last, last).ok());
   const std::span<const float> final_row(all.data() + all.size() - last.size(), last.size());
-  CHECK(relative_error(last, final_row) == 0.0);
+  CHECK(relative_error(last, final_row) < k_tolerance);
   // The last rows of the chunked prefill still agree with the reference.
   const std::vector<std::int32_t> head(tokens.begin(), tokens.begin() + 40);
   const std::vector<double> want = reference_forward(model.view, head);

@@ -1,0 +1,237 @@
+// kickhost bench: prefill and decode throughput of the cpu backend on a real model (stories260K
+// by default) and on a synthetic random Llama with 7B layer shapes.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "cli/cli_support.h"
+#include "core/model/model_loader.h"
+#include "core/registry/plugin_library.h"
+#include "core/run/console_host.h"
+#include "kick/backend.h"
+
+namespace kick::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct bench_options {
+  std::int64_t runs = 5;
+  std::int64_t prefill_tokens = 128;
+  std::int64_t decode_tokens = 32;
+};
+
+struct bench_row {
+  std::string name;
+  std::string dtype_name;
+  std::int64_t n_params = 0;
+  std::int64_t decode_bytes = 0;  // weight bytes one decoded token reads
+  std::int64_t prefill_tokens = 0;
+  std::int64_t decode_tokens = 0;
+  double prefill_tps = 0;  // medians over runs
+  double decode_tps = 0;
+};
+
+// The cpu backend plugin, opened straight from `plugin_dir`. Kept in one function so that it can
+// later be replaced by a lookup through the plugin registry.
+result<std::unique_ptr<backend>> open_cpu_backend(const fs::path& plugin_dir, const host& services, std::int64_t threads,
+                                                  plugin_library& keep_loaded) {
+  auto library = open_plugin_library(plugin_dir / "libkick-backend-cpu.so");
+  if (!library) return fail(library.error());
+  if (library->info->create_backend == nullptr) {
+    return fail(status_code::invalid_argument, fmt::format("{} is not a backend plugin", library->path.string()));
+  }
+  keep_loaded = std::move(*library);
+  param_map params;
+  params.set("threads", threads);
+  return keep_loaded.info->create_backend(services, params);
+}
+
+fs::path default_plugin_dir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "lib/kick/plugins";
+  return (exe.parent_path() / ".." / "lib" / "kick" / "plugins").lexically_normal();
+}
+
+std::int64_t bytes_of(const tensor_view& t) { return t.empty() ? 0 : t.n_rows() * row_size_bytes(t.type, t.n_cols()); }
+
+// Every weight a decoded token reads: all layers' matrices and vectors, the output projection.
+std::int64_t decode_bytes(const model_view& v) {
+  std::int64_t bytes = bytes_of(v.output) + bytes_of(v.output_norm);
+  for (const layer_tensors& l : v.layers) {
+    for (const tensor_view* t : {&l.attn_norm, &l.wq, &l.wk, &l.wv, &l.wo, &l.bq, &l.bk, &l.bv, &l.ffn_norm, &l.w_gate,
+                                 &l.w_up, &l.w_down}) {
+      bytes += bytes_of(*t);
+    }
+  }
+  return bytes;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Runs one warm-up and `runs` measured rounds of: prefill random tokens, then greedy decode.
+result<bench_row> bench_model(backend& b, const std::string& name, const model_view& view, std::int64_t n_params,
+                              const bench_options& o) {
+  const llama_config& c = view.config;
+  bench_row row;
+  row.name = name;
+  row.dtype_name = traits(view.layers.empty() ? view.output.type : view.layers[0].wq.type).name;
+  row.n_params = n_params;
+  row.decode_bytes = decode_bytes(view);
+  std::int64_t n_ctx = o.prefill_tokens + o.decode_tokens;
+  if (c.n_ctx_train > 0 && n_ctx > c.n_ctx_train) n_ctx = c.n_ctx_train;
+  row.prefill_tokens = std::min(o.prefill_tokens, n_ctx - 1);
+  row.decode_tokens = n_ctx - row.prefill_tokens;
+  runner_options ro;
+  ro.n_ctx = n_ctx;
+  auto runner = b.load(view, ro);
+  if (!runner) return fail(runner.error().with_context(name));
+
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<std::int32_t> token(0, static_cast<std::int32_t>(c.n_vocab - 1));
+  std::vector<std::int32_t> prompt(static_cast<std::size_t>(row.prefill_tokens));
+  for (auto& t : prompt) t = token(rng);
+  std::vector<float> logits(static_cast<std::size_t>(c.n_vocab));
+  std::vector<double> prefill_tps, decode_tps;
+  for (std::int64_t run = 0; run <= o.runs; ++run) {
+    fmt::print(stderr, "bench: {}: {} {}/{}\n", name, run == 0 ? "warm-up" : "run", run, o.runs);
+    auto start = std::chrono::steady_clock::now();
+    if (status s = (*runner)->eval(prompt, 0, logits_mode::last, logits); !s.ok()) return fail(s.with_context(name));
+    const double prefill_s = seconds_since(start);
+    start = std::chrono::steady_clock::now();
+    for (std::int64_t i = 0; i < row.decode_tokens; ++i) {
+      const auto next = static_cast<std::int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+      const std::int32_t one[1] = {next};
+      if (status s = (*runner)->eval(one, row.prefill_tokens + i, logits_mode::last, logits); !s.ok()) {
+        return fail(s.with_context(name));
+      }
+    }
+    const double decode_s = seconds_since(start);
+    if (run == 0) continue;
+    prefill_tps.push_back(static_cast<double>(row.prefill_tokens) / prefill_s);
+    decode_tps.push_back(static_cast<double>(row.decode_tokens) / decode_s);
+  }
+  row.prefill_tps = median(prefill_tps);
+  row.decode_tps = median(decode_tps);
+  return row;
+}
+
+std::string cpu_flags() {
+  std::string flags;
+  __builtin_cpu_init();
+  const auto add = [&](const char* name, bool present) {
+    if (!present) return;
+    if (!flags.empty()) flags += ' ';
+    flags += name;
+  };
+  add("sse4.2", __builtin_cpu_supports("sse4.2"));
+  add("avx", __builtin_cpu_supports("avx"));
+  add("avx2", __builtin_cpu_supports("avx2"));
+  add("fma", __builtin_cpu_supports("fma"));
+  add("f16c", __builtin_cpu_supports("f16c"));
+  add("avx512f", __builtin_cpu_supports("avx512f"));
+  add("avx512bw", __builtin_cpu_supports("avx512bw"));
+  add("avx512vnni", __builtin_cpu_supports("avx512vnni"));
+  add("avx512bf16", __builtin_cpu_supports("avx512bf16"));
+  return flags.empty() ? "none" : flags;
+}
+
+void print_table(const std::string& device, const std::vector<bench_row>& rows, const bench_options& o) {
+  fmt::print("machine: {} (cpu flags: {}; {} hardware threads)\n", device, cpu_flags(), std::thread::hardware_concurrency());
+  fmt::print("medians of {} runs after one warm-up; decode GB/s = weight bytes read per token / seconds per token\n\n",
+             o.runs);
+  fmt::print("{:<34} {:>5} {:>9} {:>11} {:>8} {:>13} {:>7} {:>12} {:>11}\n", "model", "dtype", "params M", "weights MiB",
+             "prefill", "prefill tok/s", "decode", "decode tok/s", "decode GB/s");
+  for (const bench_row& r : rows) {
+    const double gbps = static_cast<double>(r.decode_bytes) * r.decode_tps / 1e9;
+    fmt::print("{:<34} {:>5} {:>9.2f} {:>11.1f} {:>8} {:>13.1f} {:>7} {:>12.2f} {:>11.2f}\n", r.name, r.dtype_name,
+               static_cast<double>(r.n_params) / 1e6, static_cast<double>(r.decode_bytes) / (1 << 20), r.prefill_tokens,
+               r.prefill_tps, r.decode_tokens, r.decode_tps, gbps);
+  }
+}
+
+}  // namespace
+
+int cmd_bench(const args& a) {
+  const std::string usage =
+      "usage: kickhost bench [--model PATH] [--synthetic-layers N] [--dtype f32|f16|q8_0] [--threads N] [--runs N]\n"
+      "                      [--prefill-tokens N] [--decode-tokens N] [--plugin-dir DIR]\n"
+      "Measures the cpu backend's prefill and decode speed on a model (default: "
+      "../shared/fixtures/stories260K/stories260K.bin when present) and on a random Llama of 7B layer shapes.";
+  po::options_description options("options");
+  std::string model_path, dtype_name = "f16", plugin_dir;
+  bench_options o;
+  std::int64_t synthetic_layers = 2, threads = 0;
+  options.add_options()("model", po::value(&model_path), "model to measure (default: stories260K when present)")(
+      "synthetic-layers", po::value(&synthetic_layers), "layers of the synthetic 7B-shaped model; 0 skips it (default 2)")(
+      "dtype", po::value(&dtype_name), "weight type of the synthetic model: f32, f16, bf16 or q8_0 (default f16)")(
+      "threads", po::value(&threads), "backend threads; 0 = all cores (default 0)")(
+      "runs", po::value(&o.runs), "measured runs; medians are reported (default 5)")(
+      "prefill-tokens", po::value(&o.prefill_tokens), "prompt tokens per prefill (default 128)")(
+      "decode-tokens", po::value(&o.decode_tokens), "tokens decoded one by one (default 32)")(
+      "plugin-dir", po::value(&plugin_dir), "directory holding libkick-backend-cpu.so (default: <exe>/../lib/kick/plugins)");
+  po::variables_map vm;
+  int exit_code = 0;
+  if (!parse_command_line(a, usage, options, {}, vm, exit_code)) return exit_code;
+  const auto bad = [](std::string message) { return report_error("bench", status(status_code::out_of_range, std::move(message))); };
+  if (o.runs < 1 || o.runs > 1000) return bad(fmt::format("--runs {} is outside [1, 1000]", o.runs));
+  if (o.prefill_tokens < 1 || o.prefill_tokens > 65536) return bad(fmt::format("--prefill-tokens {} is outside [1, 65536]", o.prefill_tokens));
+  if (o.decode_tokens < 1 || o.decode_tokens > 65536) return bad(fmt::format("--decode-tokens {} is outside [1, 65536]", o.decode_tokens));
+  if (synthetic_layers < 0 || synthetic_layers > 128) return bad(fmt::format("--synthetic-layers {} is outside [0, 128]", synthetic_layers));
+  if (threads < 0 || threads > 1024) return bad(fmt::format("--threads {} is outside [0, 1024]", threads));
+  dtype synthetic_type = dtype::f16;
+  if (dtype_name == "f32") synthetic_type = dtype::f32;
+  else if (dtype_name == "bf16") synthetic_type = dtype::bf16;
+  else if (dtype_name == "q8_0") synthetic_type = dtype::q8_0;
+  else if (dtype_name != "f16") return bad(fmt::format("--dtype '{}' is not f32, f16, bf16 or q8_0", dtype_name));
+  if (model_path.empty()) {
+    const fs::path fallback = "../shared/fixtures/stories260K/stories260K.bin";
+    if (fs::exists(fallback)) model_path = fallback.string();
+    else fmt::print(stderr, "bench: {} is absent; measuring the synthetic model only\n", fallback.string());
+  }
+
+  console_host services(log_level::warn);
+  plugin_library library;
+  auto b = open_cpu_backend(plugin_dir.empty() ? default_plugin_dir() : fs::path(plugin_dir), services, threads, library);
+  if (!b) return report_error("bench", b.error());
+  const std::string device = (*b)->describe();
+  fmt::print(stderr, "bench: backend {}\n", device);
+
+  std::vector<bench_row> rows;
+  if (!model_path.empty()) {
+    fmt::print(stderr, "bench: loading {}\n", model_path);
+    auto model = load_model(model_path);
+    if (!model) return report_error("bench", model.error());
+    auto row = bench_model(**b, fs::path(model_path).filename().string(), model->view, model->n_params, o);
+    if (!row) return report_error("bench", row.error());
+    rows.push_back(*row);
+  }
+  if (synthetic_layers > 0) {
+    llama_config c;  // Llama-2-7B shapes, fewer layers
+    c.n_vocab = 32000, c.n_embd = 4096, c.n_layers = synthetic_layers, c.n_heads = 32, c.n_kv_heads = 32;
+    c.head_dim = 128, c.n_ff = 11008, c.n_ctx_train = 4096, c.rope = rope_layout::rotate_half;
+    fmt::print(stderr, "bench: generating a random {}-layer 7B-shaped model ({})\n", synthetic_layers, dtype_name);
+    const loaded_model model = make_random_model(c, 42, synthetic_type);
+    const std::string name = fmt::format("synthetic 7B shapes, {} layer{}", synthetic_layers, synthetic_layers == 1 ? "" : "s");
+    auto row = bench_model(**b, name, model.view, model.n_params, o);
+    if (!row) return report_error("bench", row.error());
+    rows.push_back(*row);
+  }
+  print_table(device, rows, o);
+  return k_exit_ok;
+}
+
+}  // namespace kick::cli

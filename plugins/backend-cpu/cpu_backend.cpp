@@ -1,0 +1,63 @@
+// The CPU backend plugin: entry point, parameters and device description.
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "forward.h"
+#include "kernels.h"
+#include "kick/plugin.h"
+
+namespace kick::cpu {
+
+class cpu_backend final : public backend {
+ public:
+  // Params (validated by the host against backend-cpu.toml): threads (0 = all cores).
+  // The environment variable KICK_CPU_KERNELS=avx512f|avx2|generic forces a kernel set, so
+  // tests can check each set this machine supports; an unusable name is an error.
+  static result<std::unique_ptr<cpu_backend>> create(const host& services, const param_map& params) {
+    auto threads = params.get_int("threads");
+    if (!threads) return fail(threads.error());
+    if (*threads < 0 || *threads > 1024) {
+      return fail(status_code::invalid_argument, "parameter threads is " + std::to_string(*threads) + ", accepted [0, 1024]");
+    }
+    const int n_threads = *threads > 0 ? static_cast<int>(*threads) : std::max(1, omp_get_num_procs());
+    const kernel_set* kernels = &best_kernels();
+    if (const char* forced = std::getenv("KICK_CPU_KERNELS"); forced != nullptr && *forced != '\0') {
+      kernels = find_kernels(forced);
+      if (kernels == nullptr) {
+        return fail(status_code::unavailable, std::string("KICK_CPU_KERNELS names '").append(forced).append(
+                                                  "', not a kernel set this cpu supports (avx512f, avx2, generic)"));
+      }
+    }
+    return std::make_unique<cpu_backend>(services, *kernels, n_threads);
+  }
+
+  cpu_backend(const host& services, const kernel_set& kernels, int n_threads)
+      : host_(&services), kernels_(&kernels), n_threads_(n_threads) {
+    host_->log(log_level::debug, describe());
+  }
+
+  std::string describe() const override {
+    std::string s = "cpu: " + std::to_string(n_threads_) + (n_threads_ == 1 ? " thread, " : " threads, ");
+    return s.append(kernels_->isa);
+  }
+
+  result<std::unique_ptr<model_runner>> load(const model_view& model, const runner_options& options) override {
+    auto runner = cpu_runner::create(model, options, *kernels_, n_threads_, *host_);
+    if (!runner) return fail(runner.error());
+    return std::unique_ptr<model_runner>(std::move(*runner));
+  }
+
+ private:
+  const host* host_;
+  const kernel_set* kernels_;
+  int n_threads_;
+};
+
+}  // namespace kick::cpu
+
+using cpu_backend = kick::cpu::cpu_backend;
+KICK_BACKEND_PLUGIN(cpu_backend, "cpu", "0.1.0")

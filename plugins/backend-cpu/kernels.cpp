@@ -1,0 +1,104 @@
+// Portable kernels (vectorised by the compiler through `omp simd`) and the run-time choice of
+// the best kernel set. The x86 sets live in kernels_x86.cpp.
+#include "kernels.h"
+
+#include <cstring>
+
+#include "kick/convert.h"
+
+namespace kick::cpu {
+
+namespace detail {
+const kernel_set* avx512_kernels();  // nullptr when not compiled for x86-64
+const kernel_set* avx2_kernels();
+}  // namespace detail
+
+namespace {
+
+float dot_f32_generic(const void* w, const float* x, std::int64_t n) {
+  const auto* a = static_cast<const float*>(w);
+  float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+  for (std::int64_t i = 0; i < n; ++i) acc += a[i] * x[i];
+  return acc;
+}
+
+float dot_f16_generic(const void* w, const float* x, std::int64_t n) {
+  const auto* a = static_cast<const std::uint16_t*>(w);
+  float acc = 0.0f;
+  for (std::int64_t i = 0; i < n; ++i) acc += f16_to_f32(a[i]) * x[i];
+  return acc;
+}
+
+float dot_bf16_generic(const void* w, const float* x, std::int64_t n) {
+  const auto* a = static_cast<const std::uint16_t*>(w);
+  float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+  for (std::int64_t i = 0; i < n; ++i) acc += bf16_to_f32(a[i]) * x[i];
+  return acc;
+}
+
+float dot_q8_0_generic(const void* w, const float* x, std::int64_t n) {
+  const auto* blocks = static_cast<const std::byte*>(w);
+  float acc = 0.0f;
+  for (std::int64_t b = 0; b < n / 32; ++b) {
+    block_q8_0 blk;
+    std::memcpy(&blk, blocks + b * 34, sizeof blk);
+    const float* xb = x + b * 32;
+    float block_sum = 0.0f;
+#pragma omp simd reduction(+ : block_sum)
+    for (int i = 0; i < 32; ++i) block_sum += static_cast<float>(blk.q[i]) * xb[i];
+    acc += f16_to_f32(blk.d) * block_sum;
+  }
+  return acc;
+}
+
+void dequant_f32_generic(const void* w, float* out, std::int64_t n) { dequantize_row(dtype::f32, w, out, n); }
+void dequant_f16_generic(const void* w, float* out, std::int64_t n) { dequantize_row(dtype::f16, w, out, n); }
+void dequant_bf16_generic(const void* w, float* out, std::int64_t n) { dequantize_row(dtype::bf16, w, out, n); }
+void dequant_q8_0_generic(const void* w, float* out, std::int64_t n) { dequantize_row(dtype::q8_0, w, out, n); }
+
+void axpy_generic(float a, const float* x, float* y, std::int64_t n) {
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+kernel_set make_generic() {
+  kernel_set k;
+  k.isa = "generic";
+  k.dot[static_cast<int>(dtype::f32)] = dot_f32_generic;
+  k.dot[static_cast<int>(dtype::f16)] = dot_f16_generic;
+  k.dot[static_cast<int>(dtype::bf16)] = dot_bf16_generic;
+  k.dot[static_cast<int>(dtype::q8_0)] = dot_q8_0_generic;
+  k.dequant[static_cast<int>(dtype::f32)] = dequant_f32_generic;
+  k.dequant[static_cast<int>(dtype::f16)] = dequant_f16_generic;
+  k.dequant[static_cast<int>(dtype::bf16)] = dequant_bf16_generic;
+  k.dequant[static_cast<int>(dtype::q8_0)] = dequant_q8_0_generic;
+  k.axpy = axpy_generic;
+  return k;
+}
+
+const kernel_set* generic_kernels() {
+  static const kernel_set k = make_generic();
+  return &k;
+}
+
+}  // namespace
+
+const kernel_set& best_kernels() {
+  static const kernel_set* const best = [] {
+    if (const kernel_set* k = detail::avx512_kernels()) return k;
+    if (const kernel_set* k = detail::avx2_kernels()) return k;
+    return generic_kernels();
+  }();
+  return *best;
+}
+
+const kernel_set* find_kernels(std::string_view isa) {
+  if (isa == "avx512f") return detail::avx512_kernels();
+  if (isa == "avx2") return detail::avx2_kernels();
+  if (isa == "generic") return generic_kernels();
+  return nullptr;
+}
+
+}  // namespace kick::cpu

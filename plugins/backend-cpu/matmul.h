@@ -1,0 +1,58 @@
+// Linear layers: y = x W^T for a stored weight W [n_out, n_in] and f32 activations.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "kernels.h"
+#include "kick/tensor.h"
+
+namespace kick::cpu {
+
+// Threads, kernels and per-thread scratch shared by the compute steps of one runner.
+class compute_context {
+ public:
+  // Scratch holds max(k_scratch_floats, max_cols) floats per thread, max_cols being the widest
+  // weight row the runner multiplies.
+  compute_context(const kernel_set& kernels, int n_threads, std::int64_t max_cols);
+
+  const kernel_set& kernels() const { return *kernels_; }
+  int n_threads() const { return n_threads_; }
+  // scratch_floats() floats private to OpenMP thread `thread`.
+  float* scratch(int thread) { return scratch_[static_cast<std::size_t>(thread)].get(); }
+  std::int64_t scratch_floats() const { return scratch_floats_; }
+
+  static constexpr std::int64_t k_scratch_floats = std::int64_t{1} << 18;  // 1 MiB per thread
+
+ private:
+  const kernel_set* kernels_;
+  int n_threads_;
+  std::int64_t scratch_floats_;
+  std::vector<std::unique_ptr<float[]>> scratch_;
+};
+
+// For t < n_tokens and r < w.n_rows(): y[t * ldy + r] = sum_c w[r, c] * x[t * w.n_cols() + c].
+// Few tokens: a threaded matrix-vector product over rows that converts weights on the fly and
+// reads each row once for all tokens. Many tokens: blocks of rows are converted to f32 in
+// per-thread scratch (f32 rows are used in place) and multiplied with cblas_sgemm.
+// Callers hold a blas_single_thread_scope while calling.
+void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy, compute_context& ctx);
+
+// Tokens from which matmul switches from matrix-vector products to sgemm.
+constexpr std::int64_t k_gemm_min_tokens = 8;
+
+// Makes OpenBLAS single-threaded while alive (matmul calls it from its own OpenMP threads) and
+// restores the previous thread count afterwards.
+class blas_single_thread_scope {
+ public:
+  blas_single_thread_scope();
+  ~blas_single_thread_scope();
+  blas_single_thread_scope(const blas_single_thread_scope&) = delete;
+  blas_single_thread_scope& operator=(const blas_single_thread_scope&) = delete;
+
+ private:
+  int previous_;
+};
+
+}  // namespace kick::cpu

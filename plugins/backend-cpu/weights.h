@@ -1,0 +1,36 @@
+// Checking a model_view before the CPU backend runs it, and the small tensors (norms, biases)
+// it keeps as f32. The large matrices are read in place from the view, never copied.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "kick/model.h"
+#include "kick/status.h"
+
+namespace kick::cpu {
+
+struct layer_vectors {
+  std::vector<float> attn_norm;   // [n_embd]
+  std::vector<float> ffn_norm;    // [n_embd]
+  std::vector<float> bq, bk, bv;  // empty unless config.qkv_bias
+};
+
+struct model_vectors {
+  std::vector<layer_vectors> layers;
+  std::vector<float> output_norm;  // [n_embd]
+};
+
+// Checks the config (positive sizes, n_heads divisible by n_kv_heads, even head_dim, positive
+// rope_theta, eps >= 0) and every tensor (present, 2-D linear weights of the implied shape with
+// a supported dtype, whole q8_0 blocks per row, contiguous and element-aligned rows; 1-D
+// vectors of the implied length). invalid_argument names the tensor and what was expected.
+status check_model(const model_view& model);
+
+// Converts the norms and biases of a checked model to f32.
+model_vectors convert_vectors(const model_view& model);
+
+// Bytes of every linear weight (all layers, and the output projection) one decoded token reads.
+std::int64_t decode_weight_bytes(const model_view& model);
+
+}  // namespace kick::cpu
