@@ -50,7 +50,8 @@ struct loaded_model {
 result<loaded_model> load_model(const std::filesystem::path& path, model_format format = model_format::auto_detect);
 
 // Checks a view for internal consistency: every tensor present with the shape the config implies,
-// 2-D linear weights with whole blocks per row. Used by every loader and by tests.
+// 2-D linear weights with whole blocks per row, norms and biases f32 (loaders convert them).
+// Used by every loader and by tests.
 status validate_model_view(const model_view& view);
 
 // A multi-line human description: architecture, hyperparameters, tensor shapes and dtypes,
@@ -59,6 +60,10 @@ std::string describe_model(const loaded_model& model);
 
 // A randomly initialised model with the given shapes, weights stored as `weight_type`
 // (norms stay f32). Deterministic for a seed. Used by tests and by `kickhost bench`.
+// n_kv_heads = 0 means n_heads and head_dim = 0 means n_embd / n_heads. Linear weights are
+// uniform with std 1/sqrt(n_in), norms 1 +- 0.1, biases +- 0.1, embeddings +- 1. Throws
+// std::invalid_argument when q8_0 is asked for and a row is not whole 32-element blocks; the
+// caller checks other config errors with validate_model_view on the result.
 loaded_model make_random_model(const llama_config& config, std::uint64_t seed, dtype weight_type);
 
 }  // namespace kick

@@ -1,0 +1,192 @@
+// HuggingFace directory: config.json + model.safetensors, or shards listed by
+// model.safetensors.index.json. Tensors are used in place from the mapped shards.
+#include <fmt/format.h>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/model/hf_config.h"
+#include "core/model/loader_support.h"
+#include "core/model/safetensors_file.h"
+
+namespace kick::detail {
+namespace {
+
+struct located_tensor {
+  const safetensors_file* file = nullptr;
+  const safetensors_tensor* tensor = nullptr;
+};
+
+// Every tensor of the checkpoint by name, and the shards that hold them (kept alive by the caller).
+struct tensor_index {
+  std::vector<std::unique_ptr<safetensors_file>> shards;
+  std::map<std::string, located_tensor> tensors;
+};
+
+status add_shard(tensor_index& index, const std::filesystem::path& path) {
+  auto file = safetensors_file::open(path);
+  if (!file) return file.error();
+  index.shards.push_back(std::make_unique<safetensors_file>(std::move(*file)));
+  return {};
+}
+
+result<tensor_index> read_index(const std::filesystem::path& dir) {
+  tensor_index index;
+  const auto index_path = dir / "model.safetensors.index.json";
+  if (!std::filesystem::exists(index_path)) {
+    const auto single = dir / "model.safetensors";
+    if (!std::filesystem::exists(single)) {
+      return fail(status_code::not_found,
+                  fmt::format("{}: no model.safetensors or model.safetensors.index.json in this directory", dir.string()));
+    }
+    if (auto s = add_shard(index, single); !s.ok()) return fail(s);
+    for (const auto& [name, t] : index.shards[0]->tensors()) index.tensors[name] = {index.shards[0].get(), &t};
+    return index;
+  }
+  const std::string p = index_path.string();
+  std::ifstream in(index_path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+  const auto map_it = j.is_object() ? j.find("weight_map") : j.end();
+  if (j.is_discarded() || !j.is_object() || map_it == j.end() || !map_it->is_object()) {
+    return fail(status_code::invalid_argument, fmt::format("{}: not a json object with a 'weight_map' object", p));
+  }
+  std::map<std::string, safetensors_file*> shard_by_name;
+  for (const auto& [tensor_name, shard] : map_it->items()) {
+    if (!shard.is_string()) {
+      return fail(status_code::invalid_argument, fmt::format("{}: weight_map entry '{}' is not a string", p, tensor_name));
+    }
+    const std::string shard_name = shard.get<std::string>();
+    const std::filesystem::path shard_rel(shard_name);
+    if (shard_name.empty() || shard_rel.has_parent_path() || shard_name == "." || shard_name == "..") {
+      return fail(status_code::invalid_argument,
+                  fmt::format("{}: weight_map names shard '{}' for tensor '{}': expected a file name in the same directory",
+                              p, shard_name, tensor_name));
+    }
+    auto it = shard_by_name.find(shard_name);
+    if (it == shard_by_name.end()) {
+      if (!std::filesystem::exists(dir / shard_rel)) {
+        return fail(status_code::not_found,
+                    fmt::format("{}: shard '{}' (named for tensor '{}') does not exist", p, shard_name, tensor_name));
+      }
+      if (auto s = add_shard(index, dir / shard_rel); !s.ok()) return fail(s);
+      it = shard_by_name.emplace(shard_name, index.shards.back().get()).first;
+    }
+    const safetensors_tensor* t = it->second->find(tensor_name);
+    if (t == nullptr) {
+      return fail(status_code::not_found,
+                  fmt::format("{}: names tensor '{}' in shard '{}' but that shard does not contain it", p, tensor_name,
+                              shard_name));
+    }
+    index.tensors[tensor_name] = {it->second, t};
+  }
+  return index;
+}
+
+class hf_builder {
+ public:
+  hf_builder(const tensor_index& index, loaded_model& model, std::filesystem::path dir)
+      : index_(index), model_(model), dir_(std::move(dir)) {}
+
+  bool has(const std::string& name) const { return index_.tensors.contains(name); }
+
+  // A tensor with exactly `shape`; matrices are used in place, vectors converted to f32.
+  result<tensor_view> get(const std::string& name, std::vector<std::int64_t> shape) const {
+    const auto it = index_.tensors.find(name);
+    if (it == index_.tensors.end()) {
+      return fail(status_code::not_found, fmt::format("{}: tensor '{}' not found in the checkpoint", dir_.string(), name));
+    }
+    const auto& [file, t] = it->second;
+    const std::string p = file->path().string();
+    if (t->shape != shape) {
+      return fail(status_code::invalid_argument, fmt::format("{}: tensor '{}' has shape {}, expected {}", p, name,
+                                                             format_shape(t->shape), format_shape(shape)));
+    }
+    if (!t->type) {
+      return fail(status_code::unimplemented,
+                  fmt::format("{}: tensor '{}' has dtype {} (kick reads F32, F16 and BF16)", p, name, t->dtype_name));
+    }
+    if (shape.size() == 1) return f32_vector(model_, *t->type, t->data, shape[0]);
+    return place_tensor(model_, *t->type, t->data, shape);
+  }
+
+ private:
+  const tensor_index& index_;
+  loaded_model& model_;
+  std::filesystem::path dir_;
+};
+
+}  // namespace
+
+result<loaded_model> load_hf_model(const std::filesystem::path& dir) {
+  auto config = read_hf_config(dir / "config.json");
+  if (!config) return std::unexpected(config.error());
+  auto index = read_index(dir);
+  if (!index) return std::unexpected(index.error());
+
+  loaded_model model;
+  model.path = dir;
+  model.format = model_format::hf;
+  for (const auto& shard : index->shards) model.files.push_back(shard->file());
+  llama_config& c = *config;
+  const hf_builder b(*index, model, dir);
+  if (b.has("model.layers.0.self_attn.q_proj.bias")) c.qkv_bias = true;
+  for (const char* unsupported : {"model.layers.0.self_attn.o_proj.bias", "model.layers.0.mlp.gate_proj.bias",
+                                  "model.layers.0.mlp.up_proj.bias", "model.layers.0.mlp.down_proj.bias"}) {
+    if (b.has(unsupported)) {
+      return fail(status_code::unimplemented,
+                  fmt::format("{}: tensor '{}' is present: output/mlp biases are not implemented", dir.string(), unsupported));
+    }
+  }
+
+  model_view& v = model.view;
+  v.config = c;
+  const std::int64_t q_dim = c.n_heads * c.head_dim, kv_dim = c.n_kv_heads * c.head_dim;
+  std::vector<status> errors;
+  auto take = [&](tensor_view& dst, const std::string& name, std::vector<std::int64_t> shape) {
+    if (!errors.empty()) return;
+    auto t = b.get(name, std::move(shape));
+    if (!t) errors.push_back(t.error());
+    else dst = *t;
+  };
+  take(v.tok_embd, "model.embed_tokens.weight", {c.n_vocab, c.n_embd});
+  v.layers.resize(static_cast<std::size_t>(c.n_layers));
+  for (std::int64_t i = 0; i < c.n_layers && errors.empty(); ++i) {
+    layer_tensors& l = v.layers[static_cast<std::size_t>(i)];
+    const std::string pre = fmt::format("model.layers.{}.", i);
+    take(l.attn_norm, pre + "input_layernorm.weight", {c.n_embd});
+    take(l.wq, pre + "self_attn.q_proj.weight", {q_dim, c.n_embd});
+    take(l.wk, pre + "self_attn.k_proj.weight", {kv_dim, c.n_embd});
+    take(l.wv, pre + "self_attn.v_proj.weight", {kv_dim, c.n_embd});
+    take(l.wo, pre + "self_attn.o_proj.weight", {c.n_embd, q_dim});
+    if (c.qkv_bias) {
+      take(l.bq, pre + "self_attn.q_proj.bias", {q_dim});
+      take(l.bk, pre + "self_attn.k_proj.bias", {kv_dim});
+      take(l.bv, pre + "self_attn.v_proj.bias", {kv_dim});
+    }
+    take(l.ffn_norm, pre + "post_attention_layernorm.weight", {c.n_embd});
+    take(l.w_gate, pre + "mlp.gate_proj.weight", {c.n_ff, c.n_embd});
+    take(l.w_up, pre + "mlp.up_proj.weight", {c.n_ff, c.n_embd});
+    take(l.w_down, pre + "mlp.down_proj.weight", {c.n_embd, c.n_ff});
+  }
+  take(v.output_norm, "model.norm.weight", {c.n_embd});
+  if (c.tied_embeddings) {
+    v.output = v.tok_embd;
+  } else if (!b.has("lm_head.weight") && errors.empty()) {
+    return fail(status_code::not_found,
+                fmt::format("{}: tensor 'lm_head.weight' not found and config.json does not set tie_word_embeddings",
+                            dir.string()));
+  } else {
+    take(v.output, "lm_head.weight", {c.n_vocab, c.n_embd});
+  }
+  if (!errors.empty()) return fail(errors.front());
+  if (auto s = validate_model_view(v); !s.ok()) return fail(s.with_context(dir.string()));
+  model.n_params = count_params(v);
+  if (std::filesystem::exists(dir / "tokenizer.model")) model.tokenizer_path = dir / "tokenizer.model";
+  return model;
+}
+
+}  // namespace kick::detail
