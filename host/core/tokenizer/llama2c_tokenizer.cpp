@@ -21,7 +21,7 @@ constexpr std::int32_t k_bos = 1;
 constexpr std::int32_t k_eos = 2;
 constexpr std::int32_t k_max_token_length = 1 << 16;  // far above any real vocabulary
 constexpr float k_min_merge_score = -1e10f;            // llama2.c's initial best score
-constexpr std::size_t k_max_text_bytes = std::size_t{1} << 28;  // byte pieces grow 6x; stays < 2^31
+constexpr std::size_t k_max_text_bytes = std::size_t{1} << 28;  // byte pieces grow it 6x
 
 class llama2c_tokenizer final : public tokenizer {
  public:
@@ -64,6 +64,11 @@ class llama2c_tokenizer final : public tokenizer {
       start = end;
     }
 
+    if (buffer.size() > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) {
+      return fail(status_code::out_of_range,
+                  fmt::format("text of {} bytes expands to {} bytes of pieces, too long to tokenize at once",
+                              text.size(), buffer.size()));
+    }
     const spm_merge_result merged = spm_merge(buffer, initial, vocab_, rules_);
     for (const std::string_view p : merged.pieces) {
       const std::int32_t t = vocab_.find(p);  // every symbol is some token's piece
