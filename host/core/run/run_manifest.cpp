@@ -152,21 +152,23 @@ status apply_override(toml::table& root, std::string_view assignment) {
   if (section == "task") {
     if (parts.size() != 3) return bad("expected task.<name or alias>.<key>=value");
     toml::array* tasks = root["task"].as_array();
+    // An alias (which defaults to the name) identifies a task; a plain name is accepted when
+    // it is unambiguous.
     std::vector<std::string> known;
-    std::size_t matches = 0;
+    std::vector<toml::table*> by_alias, by_name;
     for (std::size_t i = 0; tasks != nullptr && i < tasks->size(); ++i) {
       toml::table* t = tasks->get(i)->as_table();
       if (t == nullptr) continue;
       const std::string name = (*t)["name"].value_or(std::string());
       const std::string alias = (*t)["alias"].value_or(name);
       known.push_back(alias);
-      if (alias == parts[1] || name == parts[1]) {
-        target = t;
-        ++matches;
-      }
+      if (alias == parts[1]) by_alias.push_back(t);
+      if (name == parts[1]) by_name.push_back(t);
     }
-    if (matches == 0) return bad(fmt::format("no task named '{}'{}", parts[1], did_you_mean(parts[1], known)));
-    if (matches > 1) return bad(fmt::format("several tasks are named '{}': use an alias", parts[1]));
+    const std::vector<toml::table*>& matches = by_alias.size() == 1 ? by_alias : by_name;
+    if (matches.empty()) return bad(fmt::format("no task named '{}'{}", parts[1], did_you_mean(parts[1], known)));
+    if (matches.size() > 1) return bad(fmt::format("several tasks are named '{}': use an alias", parts[1]));
+    target = matches.front();
     key = parts[2];
   } else {
     if (parts.size() != 2) return bad(fmt::format("expected {}.<key>=value", section));
@@ -204,12 +206,9 @@ result<run_manifest> load_run_manifest(const std::filesystem::path& file, std::s
   if (status s = read_plugin_section(top, "backend", "name", true, backend); !s.ok()) return fail(s);
   m.backend = std::move(*backend);
   if (status s = read_plugin_section(top, "compress", "method", false, m.compress); !s.ok()) return fail(s);
-  if (m.compress && m.compress->name == "none") {
-    if (!m.compress->params.empty()) {
-      return fail(status_code::invalid_argument, fmt::format("{}: method \"none\" takes no parameters", m.compress->where));
-    }
-    m.compress.reset();
-  }
+  // method "none" disables compression; the section's other keys are then ignored, so that
+  // `--set compress.method=none` gives the dense baseline of any manifest.
+  if (m.compress && m.compress->name == "none") m.compress.reset();
   if (status s = read_tasks(root, m); !s.ok()) return fail(s);
   auto output = top.optional_table("output");
   if (!output) return std::unexpected(output.error());

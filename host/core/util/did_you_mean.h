@@ -7,7 +7,7 @@
 
 namespace kick {
 
-// Levenshtein distance between two byte strings.
+// Edit distance between two byte strings (Levenshtein plus adjacent transpositions).
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // Returns " (did you mean 'x'?)" for the closest candidate within a distance of about a third of
