@@ -3,8 +3,74 @@
 #include <algorithm>
 #include <cmath>
 #include <omp.h>
+#include <string_view>
 
 namespace kick::cpu {
+
+namespace {
+
+// One query head against n_keys cached positions of its kv head: scores, softmax, weighted sum.
+using head_fn = void (*)(const float* q, const float* keys, const float* values, std::int64_t n_keys, std::int64_t head_dim,
+                         float scale, float* scores, float* out);
+
+// Written once with `omp simd` loops and inlined into one wrapper per instruction set, so the
+// compiler vectorises it for each (a call per key through a kernel pointer costs too much when
+// head_dim is small).
+[[gnu::always_inline]] inline void attend_head(const float* q, const float* keys, const float* values, std::int64_t n_keys,
+                                               std::int64_t head_dim, float scale, float* scores, float* out) {
+  float max_score = -INFINITY;
+  for (std::int64_t j = 0; j < n_keys; ++j) {
+    const float* k = keys + j * head_dim;
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (std::int64_t i = 0; i < head_dim; ++i) s += q[i] * k[i];
+    scores[j] = s * scale;
+    max_score = std::max(max_score, scores[j]);
+  }
+  float sum = 0.0f;
+  for (std::int64_t j = 0; j < n_keys; ++j) {
+    scores[j] = std::exp(scores[j] - max_score);
+    sum += scores[j];
+  }
+  const float inv_sum = 1.0f / sum;
+  std::fill(out, out + head_dim, 0.0f);
+  for (std::int64_t j = 0; j < n_keys; ++j) {
+    const float p = scores[j] * inv_sum;
+    const float* v = values + j * head_dim;
+#pragma omp simd
+    for (std::int64_t i = 0; i < head_dim; ++i) out[i] += p * v[i];
+  }
+}
+
+void attend_head_generic(const float* q, const float* keys, const float* values, std::int64_t n_keys, std::int64_t head_dim,
+                         float scale, float* scores, float* out) {
+  attend_head(q, keys, values, n_keys, head_dim, scale, scores, out);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx512f,avx2,fma"))) void attend_head_avx512(const float* q, const float* keys, const float* values,
+                                                                     std::int64_t n_keys, std::int64_t head_dim, float scale,
+                                                                     float* scores, float* out) {
+  attend_head(q, keys, values, n_keys, head_dim, scale, scores, out);
+}
+
+__attribute__((target("avx2,fma"))) void attend_head_avx2(const float* q, const float* keys, const float* values,
+                                                          std::int64_t n_keys, std::int64_t head_dim, float scale,
+                                                          float* scores, float* out) {
+  attend_head(q, keys, values, n_keys, head_dim, scale, scores, out);
+}
+#endif
+
+head_fn head_kernel(const kernel_set& kernels) {
+  const std::string_view isa = kernels.isa;
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (isa == "avx512f") return attend_head_avx512;
+  if (isa == "avx2") return attend_head_avx2;
+#endif
+  return attend_head_generic;
+}
+
+}  // namespace
 
 void attention(const float* q, std::int64_t n_tokens, std::int64_t pos0, std::int64_t layer, const kv_cache& cache,
                const llama_config& config, float* out, compute_context& ctx) {
@@ -13,31 +79,15 @@ void attention(const float* q, std::int64_t n_tokens, std::int64_t pos0, std::in
   const std::int64_t group = config.n_heads / config.n_kv_heads;
   const std::int64_t q_dim = n_heads * head_dim;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim)));
-  const dot_fn dot = ctx.kernels().dot[static_cast<int>(dtype::f32)];
-  const axpy_fn axpy = ctx.kernels().axpy;
-#pragma omp parallel for collapse(2) num_threads(ctx.n_threads()) schedule(dynamic)
+  const head_fn attend = head_kernel(ctx.kernels());
+  // Small problems run on the calling thread: waking the team would cost more than the work.
+  const bool parallel = n_tokens * n_heads * (pos0 + n_tokens) * head_dim >= 32768;
+#pragma omp parallel for collapse(2) num_threads(ctx.n_threads()) schedule(dynamic) if (parallel)
   for (std::int64_t t = 0; t < n_tokens; ++t) {
     for (std::int64_t h = 0; h < n_heads; ++h) {
       const std::int64_t kv_head = h / group;
-      const std::int64_t n_keys = pos0 + t + 1;
-      const float* qh = q + t * q_dim + h * head_dim;
-      const float* keys = cache.key(layer, kv_head, 0);
-      const float* values = cache.value(layer, kv_head, 0);
-      float* scores = ctx.scratch(omp_get_thread_num());
-      float max_score = -INFINITY;
-      for (std::int64_t j = 0; j < n_keys; ++j) {
-        scores[j] = dot(keys + j * head_dim, qh, head_dim) * scale;
-        max_score = std::max(max_score, scores[j]);
-      }
-      float sum = 0.0f;
-      for (std::int64_t j = 0; j < n_keys; ++j) {
-        scores[j] = std::exp(scores[j] - max_score);
-        sum += scores[j];
-      }
-      const float inv_sum = 1.0f / sum;
-      float* oh = out + t * q_dim + h * head_dim;
-      std::fill(oh, oh + head_dim, 0.0f);
-      for (std::int64_t j = 0; j < n_keys; ++j) axpy(scores[j] * inv_sum, values + j * head_dim, oh, head_dim);
+      attend(q + t * q_dim + h * head_dim, cache.key(layer, kv_head, 0), cache.value(layer, kv_head, 0), pos0 + t + 1, head_dim,
+             scale, ctx.scratch(omp_get_thread_num()), out + t * q_dim + h * head_dim);
     }
   }
 }

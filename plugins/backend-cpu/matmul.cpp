@@ -23,12 +23,17 @@ blas_single_thread_scope::~blas_single_thread_scope() {
 
 namespace {
 
+// Multiply-adds below which a product runs on the calling thread: waking the team would cost
+// more than the work.
+constexpr std::int64_t k_parallel_min_work = std::int64_t{1} << 16;
+
 void matvec(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy, compute_context& ctx) {
   const std::int64_t n_rows = w.n_rows();
   const std::int64_t n_cols = w.n_cols();
   const dot_fn dot = ctx.kernels().dot[static_cast<int>(w.type)];
+  const bool parallel = n_rows * n_cols * n_tokens >= k_parallel_min_work;
   // Rows in chunks of 16 so that neighbouring threads rarely share a cache line of y.
-#pragma omp parallel for num_threads(ctx.n_threads()) schedule(static, 16)
+#pragma omp parallel for num_threads(ctx.n_threads()) schedule(static, 16) if (parallel)
   for (std::int64_t r = 0; r < n_rows; ++r) {
     const std::byte* row = w.row(r);
     for (std::int64_t t = 0; t < n_tokens; ++t) y[t * ldy + r] = dot(row, x + t * n_cols, n_cols);
@@ -45,7 +50,8 @@ void gemm(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y,
   const std::int64_t balanced_rows = (n_rows + 4 * ctx.n_threads() - 1) / (4 * ctx.n_threads());
   const std::int64_t block_rows = std::clamp<std::int64_t>(balanced_rows, 1, scratch_rows);
   const std::int64_t n_blocks = (n_rows + block_rows - 1) / block_rows;
-#pragma omp parallel for num_threads(ctx.n_threads()) schedule(dynamic)
+  const bool parallel = n_rows * n_cols * n_tokens >= k_parallel_min_work;
+#pragma omp parallel for num_threads(ctx.n_threads()) schedule(dynamic) if (parallel)
   for (std::int64_t b = 0; b < n_blocks; ++b) {
     const std::int64_t r0 = b * block_rows;
     const std::int64_t rows = std::min(block_rows, n_rows - r0);
