@@ -18,6 +18,14 @@ bool parse_command_line(const args& a, const std::string& usage, const po::optio
       return false;
     }
     po::notify(vm);
+  } catch (const po::required_option& e) {
+    std::string name = e.get_option_name();
+    while (!name.empty() && name.front() == '-') name.erase(name.begin());
+    const bool is_positional = positional.max_total_count() > 0 && positional.name_for_position(0) == name;
+    fmt::print(stderr, "kickhost: missing {} '{}'\n{}\n(see --help)\n", is_positional ? "argument" : "option",
+               is_positional ? name : "--" + name, usage);
+    exit_code = k_exit_usage;
+    return false;
   } catch (const po::error& e) {
     fmt::print(stderr, "kickhost: {}\n{}\n(see --help)\n", e.what(), usage);
     exit_code = k_exit_usage;

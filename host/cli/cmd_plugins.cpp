@@ -22,7 +22,8 @@ void print_list(const plugin_registry& registry) {
   for (const auto& m : registry.manifests()) {
     fmt::print("{:<{}}  {:<{}}  {:<{}}  {}\n", m.name, w_name, m.kind, w_kind, m.version, w_version, m.description);
     for (const auto& p : m.params) {
-      const std::string def = p.default_value ? to_display(*p.default_value) : std::string("(required)");
+      std::string def = p.default_value ? to_display(*p.default_value) : std::string("(required)");
+      for (std::size_t at = 0; (at = def.find('\n', at)) != std::string::npos;) def.replace(at, 1, "\\n");
       fmt::print("    {} ({}, default {}): {}\n", p.name, to_string(p.type), def, p.help);
     }
     fmt::print("    manifest: {}\n", m.file.string());
@@ -79,10 +80,16 @@ int cmd_plugins(const args& a) {
   for (const auto& d : plugin_dirs) ro.plugin_dirs.emplace_back(d);
   const plugin_registry registry = plugin_registry::discover(ro);
   print_list(registry);
-  int failures = 0;
+  int exit = k_exit_ok;
+  // Bad manifests and libraries are bad input (2); anything else is a failure (1).
+  const auto record = [&](const status& s) {
+    const bool bad_input = s.code() != status_code::internal && s.code() != status_code::unavailable &&
+                           s.code() != status_code::resource_exhausted;
+    exit = std::max(exit, bad_input ? k_exit_usage : k_exit_failure);
+  };
   for (const status& e : registry.errors()) {
     fmt::print(stderr, "kickhost plugins: error: {}\n", e.message());
-    ++failures;
+    record(e);
   }
   if (action == "check") {
     console_host services(log_level::warn);
@@ -92,11 +99,11 @@ int cmd_plugins(const args& a) {
         fmt::print("ok      {} {} ({})\n", m.kind, m.name, m.library.string());
       } else {
         fmt::print("FAILED  {} {}: {}\n", m.kind, m.name, s.message());
-        ++failures;
+        record(s);
       }
     }
   }
-  return failures == 0 ? k_exit_ok : k_exit_usage;
+  return exit;
 }
 
 }  // namespace kick::cli

@@ -33,7 +33,12 @@ function(kick_add_plugin)
   target_link_options(${target} PRIVATE -Wl,--no-undefined)
   get_filename_component(manifest ${arg_MANIFEST} ABSOLUTE)
   get_filename_component(manifest_name ${manifest} NAME)
-  configure_file(${manifest} ${KICK_PLUGIN_OUTPUT_DIR}/${manifest_name} COPYONLY)
+  # The manifest is copied beside the library when the library is built, so that a plugin
+  # directory never lists a manifest whose library is missing.
+  add_custom_command(TARGET ${target} POST_BUILD
+    COMMAND ${CMAKE_COMMAND} -E copy_if_different ${manifest} ${KICK_PLUGIN_OUTPUT_DIR}/${manifest_name}
+    VERBATIM)
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${manifest})
   install(TARGETS ${target} LIBRARY DESTINATION ${KICK_PLUGIN_INSTALL_DIR})
   install(FILES ${manifest} DESTINATION ${KICK_PLUGIN_INSTALL_DIR})
 endfunction()

@@ -2,17 +2,27 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <unordered_set>
 
 #include "core/model/ggml_types.h"
+#include "core/model/gguf_value_types.h"
 
 namespace kick {
 namespace {
 
+using detail::scalar_as_double;
+using detail::type_name;
+
 constexpr std::uint64_t k_default_alignment = 32;
 constexpr std::uint32_t k_max_dims = 4;
+// Largest metadata array accepted (vocabularies hold a few hundred thousand entries): bounds the
+// memory a lying length can make the parser use, since numbers are widened to 8-byte doubles.
+constexpr std::uint64_t k_max_array_elements = std::uint64_t{1} << 24;
+// Reservations are capped; vectors grow only as entries actually parse.
+constexpr std::uint64_t k_max_reserve = 4096;
 
 // Bounds-checked little-endian cursor over the mapping. Every read either succeeds entirely
 // inside the file or fails with a message naming the path, what was being read and where.
@@ -72,35 +82,6 @@ std::uint64_t scalar_size(gguf_type type) {
   return 0;
 }
 
-const char* type_name(gguf_type type) {
-  switch (type) {
-    case gguf_type::u8: return "u8";
-    case gguf_type::i8: return "i8";
-    case gguf_type::u16: return "u16";
-    case gguf_type::i16: return "i16";
-    case gguf_type::u32: return "u32";
-    case gguf_type::i32: return "i32";
-    case gguf_type::f32: return "f32";
-    case gguf_type::boolean: return "bool";
-    case gguf_type::string: return "string";
-    case gguf_type::array: return "array";
-    case gguf_type::u64: return "u64";
-    case gguf_type::i64: return "i64";
-    case gguf_type::f64: return "f64";
-  }
-  return "unknown";
-}
-
-bool is_integer(gguf_type t) {
-  return t == gguf_type::u8 || t == gguf_type::i8 || t == gguf_type::u16 || t == gguf_type::i16 ||
-         t == gguf_type::u32 || t == gguf_type::i32 || t == gguf_type::u64 || t == gguf_type::i64 ||
-         t == gguf_type::boolean;
-}
-bool is_signed(gguf_type t) {
-  return t == gguf_type::i8 || t == gguf_type::i16 || t == gguf_type::i32 || t == gguf_type::i64;
-}
-bool is_float(gguf_type t) { return t == gguf_type::f32 || t == gguf_type::f64; }
-
 template <class T, class Store>
 status read_into(reader& in, std::string_view what, Store&& store) {
   auto v = in.scalar<T>(what);
@@ -129,12 +110,6 @@ status read_scalar(reader& in, gguf_type type, gguf_value& value, std::string_vi
     case gguf_type::string: case gguf_type::array: break;
   }
   return fail(status_code::internal, "read_scalar called on a non-scalar type");
-}
-
-double scalar_as_double(gguf_type type, const gguf_value& v) {
-  if (is_float(type)) return v.f;
-  if (is_signed(type)) return static_cast<double>(v.i);
-  return static_cast<double>(v.u);
 }
 
 bool valid_type(std::uint32_t raw) { return raw <= static_cast<std::uint32_t>(gguf_type::f64); }
@@ -171,9 +146,14 @@ status read_value(reader& in, gguf_type type, gguf_value& value, std::string_vie
                 fmt::format("{}: key '{}' claims an array of {} {} elements but only {} bytes remain", in.path(), key,
                             *count, type_name(element), in.remaining()));
   }
+  if (*count > k_max_array_elements) {
+    return fail(status_code::invalid_argument,
+                fmt::format("{}: key '{}' has an array of {} elements (accepted at most {})", in.path(), key, *count,
+                            k_max_array_elements));
+  }
   value.array_type = element;
   if (element == gguf_type::string) {
-    value.array_strings.reserve(static_cast<std::size_t>(*count));
+    value.array_strings.reserve(static_cast<std::size_t>(std::min(*count, k_max_reserve)));
     for (std::uint64_t i = 0; i < *count; ++i) {
       auto s = in.string(what);
       if (!s) return s.error();
@@ -181,7 +161,7 @@ status read_value(reader& in, gguf_type type, gguf_value& value, std::string_vie
     }
     return {};
   }
-  value.array_numbers.reserve(static_cast<std::size_t>(*count));
+  value.array_numbers.reserve(static_cast<std::size_t>(std::min(*count, k_max_reserve)));
   gguf_value scratch;
   for (std::uint64_t i = 0; i < *count; ++i) {
     if (auto s = read_scalar(in, element, scratch, what); !s.ok()) return s;
@@ -257,7 +237,7 @@ result<gguf_file> gguf_file::open(const std::filesystem::path& path) {
   }
 
   std::unordered_set<std::string_view> names;
-  file.tensors_.reserve(static_cast<std::size_t>(*n_tensors));
+  file.tensors_.reserve(static_cast<std::size_t>(std::min(*n_tensors, k_max_reserve)));
   for (std::uint64_t t = 0; t < *n_tensors; ++t) {
     gguf_tensor_info info;
     auto name = in.string(fmt::format("name of tensor {}", t));
@@ -324,77 +304,6 @@ result<gguf_file> gguf_file::open(const std::filesystem::path& path) {
     info.data = in.at(data_start + info.offset);
   }
   return file;
-}
-
-const gguf_value* gguf_file::find(std::string_view key) const {
-  for (const auto& [k, v] : metadata_) {
-    if (k == key) return &v;
-  }
-  return nullptr;
-}
-
-const gguf_tensor_info* gguf_file::find_tensor(std::string_view name) const {
-  for (const auto& t : tensors_) {
-    if (t.name == name) return &t;
-  }
-  return nullptr;
-}
-
-namespace {
-failure missing(const std::filesystem::path& path, std::string_view key) {
-  return fail(status_code::not_found, fmt::format("{}: missing metadata key '{}'", path.string(), key));
-}
-failure wrong_type(const std::filesystem::path& path, std::string_view key, const gguf_value& v,
-                   std::string_view expected) {
-  std::string actual = type_name(v.type);
-  if (v.type == gguf_type::array) actual = fmt::format("array of {}", type_name(v.array_type));
-  return fail(status_code::invalid_argument,
-              fmt::format("{}: metadata key '{}' is {}, expected {}", path.string(), key, actual, expected));
-}
-}  // namespace
-
-result<std::int64_t> gguf_file::get_int(std::string_view key) const {
-  const gguf_value* v = find(key);
-  if (v == nullptr) return missing(path(), key);
-  if (!is_integer(v->type)) return wrong_type(path(), key, *v, "an integer");
-  if (is_signed(v->type)) return v->i;
-  if (v->u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-    return fail(status_code::out_of_range,
-                fmt::format("{}: metadata key '{}' = {} exceeds the int64 range", path().string(), key, v->u));
-  }
-  return static_cast<std::int64_t>(v->u);
-}
-
-result<double> gguf_file::get_float(std::string_view key) const {
-  const gguf_value* v = find(key);
-  if (v == nullptr) return missing(path(), key);
-  if (!is_integer(v->type) && !is_float(v->type)) return wrong_type(path(), key, *v, "a number");
-  return scalar_as_double(v->type, *v);
-}
-
-result<std::string> gguf_file::get_string(std::string_view key) const {
-  const gguf_value* v = find(key);
-  if (v == nullptr) return missing(path(), key);
-  if (v->type != gguf_type::string) return wrong_type(path(), key, *v, "a string");
-  return std::string(v->s);
-}
-
-result<std::vector<std::string_view>> gguf_file::get_string_array(std::string_view key) const {
-  const gguf_value* v = find(key);
-  if (v == nullptr) return missing(path(), key);
-  if (v->type != gguf_type::array || v->array_type != gguf_type::string) {
-    return wrong_type(path(), key, *v, "an array of string");
-  }
-  return v->array_strings;
-}
-
-result<std::vector<double>> gguf_file::get_number_array(std::string_view key) const {
-  const gguf_value* v = find(key);
-  if (v == nullptr) return missing(path(), key);
-  if (v->type != gguf_type::array || v->array_type == gguf_type::string) {
-    return wrong_type(path(), key, *v, "an array of numbers");
-  }
-  return v->array_numbers;
 }
 
 }  // namespace kick

@@ -22,7 +22,8 @@ namespace {
 std::string range_text(const param_spec& spec) {
   if (spec.min && spec.max) return fmt::format("[{}, {}]", *spec.min, *spec.max);
   if (spec.min) return fmt::format(">= {}", *spec.min);
-  return fmt::format("<= {}", *spec.max);
+  if (spec.max) return fmt::format("<= {}", *spec.max);
+  return "of finite numbers";
 }
 
 status check_range(double v, const param_spec& spec, const std::string& where) {

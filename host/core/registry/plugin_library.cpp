@@ -3,7 +3,9 @@
 #include <dlfcn.h>
 
 #include <boost/dll/shared_library.hpp>
+#include <mutex>
 #include <string_view>
+#include <vector>
 
 namespace kick {
 
@@ -84,7 +86,14 @@ result<plugin_library> open_plugin_library(const std::filesystem::path& path) {
   plugin_library out;
   out.path = path;
   out.info = info;
-  // The handle keeps the library mapped; the host holds it until exit.
+  // Plugin libraries are never unloaded before exit (a plugin may have left state behind, such
+  // as registered atexit handlers or thread-local destructors): every loaded library is kept here.
+  static std::mutex mutex;
+  static std::vector<std::shared_ptr<dll::shared_library>>* const loaded = new std::vector<std::shared_ptr<dll::shared_library>>();
+  {
+    std::lock_guard lock(mutex);
+    loaded->push_back(lib);
+  }
   out.handle = std::shared_ptr<void>(lib, lib.get());
   return out;
 }

@@ -35,7 +35,7 @@ struct task_context {
   lm& model;
   const host& services;
   std::string dataset_path;   // resolved by the host; empty when the run-manifest names none
-  std::int64_t limit = 0;     // evaluate at most this many documents; 0 = all
+  std::int64_t limit = 0;     // evaluate at most this many samples (documents; windows for perplexity); 0 = all
   std::uint64_t seed = 0;
 };
 
