@@ -1,0 +1,35 @@
+// `kickhost bench` end to end, kept tiny: one run of a few tokens on stories260K.
+#include <catch2/catch.hpp>
+
+#include "support/test_support.h"
+
+namespace kick::test {
+namespace {
+
+TEST_CASE("kickhost bench reports prefill and decode speed of stories260K", "[backend][cli][fixture]") {
+  KICK_REQUIRE_FIXTURE(model_path, "stories260K/stories260K.bin");
+  const command_result r = run_kickhost({"bench", "--model", model_path.string(), "--synthetic-layers", "0", "--runs", "1",
+                                         "--prefill-tokens", "5", "--decode-tokens", "3", "--threads", "1"});
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("machine: cpu: 1 thread") != std::string::npos);
+  CHECK(r.out.find("decode GB/s") != std::string::npos);
+  CHECK(r.out.find("stories260K.bin") != std::string::npos);
+  CHECK(r.out.find("synthetic") == std::string::npos);
+  CHECK(r.err.find("bench: stories260K.bin: run 1/1") != std::string::npos);
+}
+
+TEST_CASE("kickhost bench rejects bad options", "[backend][cli]") {
+  const command_result dtype = run_kickhost({"bench", "--dtype", "q4_k", "--synthetic-layers", "1"});
+  CHECK(dtype.exit_code == 2);
+  CHECK(dtype.err.find("q4_k") != std::string::npos);
+  const command_result runs = run_kickhost({"bench", "--runs", "0"});
+  CHECK(runs.exit_code == 2);
+  CHECK(runs.err.find("--runs 0") != std::string::npos);
+  const command_result dir = run_kickhost({"bench", "--plugin-dir", "/nonexistent-kick-plugins", "--synthetic-layers", "0"});
+  CHECK(dir.exit_code != 0);
+  CHECK(dir.err.find("/nonexistent-kick-plugins") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace kick::test
