@@ -214,6 +214,14 @@ TEST_CASE("gguf_file rejects lying headers without allocating or looping", "[ggu
   kick::test::append_le<std::uint64_t>(arr, std::uint64_t{1} << 61);
   huge_array.add_raw("arr", 9, arr);
   expect_open_error(path, huge_array.serialize(), "'arr'");
+  // A real (not lying) array beyond the element cap: refused before widening 16M values.
+  gguf_writer big_array;
+  std::string u8s;
+  kick::test::append_le<std::uint32_t>(u8s, 0);
+  kick::test::append_le<std::uint64_t>(u8s, (std::uint64_t{1} << 24) + 1);
+  u8s.resize(u8s.size() + (std::size_t{1} << 24) + 1, '\0');
+  big_array.add_raw("bytes", 9, u8s);
+  expect_open_error(path, big_array.serialize(), "'bytes' has an array of 16777217 elements");
   gguf_writer dup;
   dup.add_u32("k", 1);
   dup.add_u32("k", 2);
