@@ -165,9 +165,8 @@ void cpu_runner::layer_forward(std::int64_t layer, std::int64_t n_tokens, std::i
 
   // Attention block.
   rms_norm_rows(x_.data(), vec.attn_norm, n_tokens, xb_.data());
-  matmul(w.wq, xb_.data(), n_tokens, q_.data(), q_dim, ctx_);
-  matmul(w.wk, xb_.data(), n_tokens, k_.data(), kv_dim, ctx_);
-  matmul(w.wv, xb_.data(), n_tokens, v_.data(), kv_dim, ctx_);
+  const linear_job qkv[] = {{&w.wq, q_.data(), q_dim}, {&w.wk, k_.data(), kv_dim}, {&w.wv, v_.data(), kv_dim}};
+  matmul_group(qkv, xb_.data(), n_tokens, ctx_);
   add_bias(q_.data(), vec.bq, n_tokens);
   add_bias(k_.data(), vec.bk, n_tokens);
   add_bias(v_.data(), vec.bv, n_tokens);
@@ -187,8 +186,8 @@ void cpu_runner::layer_forward(std::int64_t layer, std::int64_t n_tokens, std::i
 
   // SwiGLU MLP: down(silu(gate x) * up x).
   rms_norm_rows(x_.data(), vec.ffn_norm, n_tokens, xb_.data());
-  matmul(w.w_gate, xb_.data(), n_tokens, gate_.data(), c.n_ff, ctx_);
-  matmul(w.w_up, xb_.data(), n_tokens, up_.data(), c.n_ff, ctx_);
+  const linear_job gate_up[] = {{&w.w_gate, gate_.data(), c.n_ff}, {&w.w_up, up_.data(), c.n_ff}};
+  matmul_group(gate_up, xb_.data(), n_tokens, ctx_);
   float* g = gate_.data();
   const float* u = up_.data();
   const std::int64_t n_ff_total = n_tokens * c.n_ff;

@@ -27,58 +27,100 @@ namespace {
 // more than the work.
 constexpr std::int64_t k_parallel_min_work = std::int64_t{1} << 16;
 
-void matvec(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy, compute_context& ctx) {
-  const std::int64_t n_rows = w.n_rows();
-  const std::int64_t n_cols = w.n_cols();
-  const dot_fn dot = ctx.kernels().dot[static_cast<int>(w.type)];
+// Rows are numbered across the jobs; the job of a global row is found by a short scan.
+struct row_ranges {
+  std::int64_t begin[k_max_group_jobs + 1] = {};
+  std::size_t n_jobs = 0;
+  std::size_t job_of(std::int64_t row) const {
+    std::size_t j = 0;
+    while (row >= begin[j + 1]) ++j;
+    return j;
+  }
+};
+
+row_ranges number_rows(std::span<const linear_job> jobs) {
+  row_ranges ranges;
+  ranges.n_jobs = jobs.size();
+  for (std::size_t j = 0; j < jobs.size(); ++j) ranges.begin[j + 1] = ranges.begin[j] + jobs[j].w->n_rows();
+  return ranges;
+}
+
+void matvec(std::span<const linear_job> jobs, const float* x, std::int64_t n_tokens, compute_context& ctx) {
+  const row_ranges ranges = number_rows(jobs);
+  const std::int64_t n_rows = ranges.begin[jobs.size()];
+  const std::int64_t n_cols = jobs[0].w->n_cols();
   const bool parallel = n_rows * n_cols * n_tokens >= k_parallel_min_work;
   // Rows in chunks of 16 so that neighbouring threads rarely share a cache line of y.
 #pragma omp parallel for num_threads(ctx.n_threads()) schedule(static, 16) if (parallel)
-  for (std::int64_t r = 0; r < n_rows; ++r) {
-    const std::byte* row = w.row(r);
-    for (std::int64_t t = 0; t < n_tokens; ++t) y[t * ldy + r] = dot(row, x + t * n_cols, n_cols);
+  for (std::int64_t g = 0; g < n_rows; ++g) {
+    const linear_job& job = jobs[ranges.job_of(g)];
+    const std::int64_t r = g - ranges.begin[&job - jobs.data()];
+    const dot_fn dot = ctx.kernels().dot[static_cast<int>(job.w->type)];
+    const std::byte* row = job.w->row(r);
+    for (std::int64_t t = 0; t < n_tokens; ++t) job.y[t * job.ldy + r] = dot(row, x + t * n_cols, n_cols);
   }
 }
 
-void gemm(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy, compute_context& ctx) {
-  const std::int64_t n_rows = w.n_rows();
-  const std::int64_t n_cols = w.n_cols();
-  const bool in_place = w.type == dtype::f32;
-  const dequant_fn dequant = ctx.kernels().dequant[static_cast<int>(w.type)];
+void gemm(std::span<const linear_job> jobs, const float* x, std::int64_t n_tokens, compute_context& ctx) {
+  const row_ranges ranges = number_rows(jobs);
+  const std::int64_t n_rows = ranges.begin[jobs.size()];
+  const std::int64_t n_cols = jobs[0].w->n_cols();
   // Enough blocks to balance threads, each small enough for the scratch (and the L2 cache).
   const std::int64_t scratch_rows = std::max<std::int64_t>(1, ctx.scratch_floats() / n_cols);
   const std::int64_t balanced_rows = (n_rows + 4 * ctx.n_threads() - 1) / (4 * ctx.n_threads());
   const std::int64_t block_rows = std::clamp<std::int64_t>(balanced_rows, 1, scratch_rows);
-  const std::int64_t n_blocks = (n_rows + block_rows - 1) / block_rows;
+  struct block {
+    const linear_job* job;
+    std::int64_t r0, rows;
+  };
+  std::vector<block> blocks;
+  for (const linear_job& job : jobs) {
+    for (std::int64_t r0 = 0; r0 < job.w->n_rows(); r0 += block_rows) {
+      blocks.push_back({&job, r0, std::min(block_rows, job.w->n_rows() - r0)});
+    }
+  }
+  const auto n_blocks = static_cast<std::int64_t>(blocks.size());
   const bool parallel = n_rows * n_cols * n_tokens >= k_parallel_min_work;
 #pragma omp parallel for num_threads(ctx.n_threads()) schedule(dynamic) if (parallel)
   for (std::int64_t b = 0; b < n_blocks; ++b) {
-    const std::int64_t r0 = b * block_rows;
-    const std::int64_t rows = std::min(block_rows, n_rows - r0);
+    const block& blk = blocks[static_cast<std::size_t>(b)];
+    const tensor_view& w = *blk.job->w;
     const float* a = nullptr;
     std::int64_t lda = n_cols;
-    if (in_place) {
-      a = reinterpret_cast<const float*>(w.row(r0));
+    if (w.type == dtype::f32) {
+      a = reinterpret_cast<const float*>(w.row(blk.r0));
       lda = w.row_stride_bytes() / static_cast<std::int64_t>(sizeof(float));
     } else {
+      const dequant_fn dequant = ctx.kernels().dequant[static_cast<int>(w.type)];
       float* scratch = ctx.scratch(omp_get_thread_num());
-      for (std::int64_t r = 0; r < rows; ++r) dequant(w.row(r0 + r), scratch + r * n_cols, n_cols);
+      for (std::int64_t r = 0; r < blk.rows; ++r) dequant(w.row(blk.r0 + r), scratch + r * n_cols, n_cols);
       a = scratch;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n_tokens), static_cast<int>(rows),
-                static_cast<int>(n_cols), 1.0f, x, static_cast<int>(n_cols), a, static_cast<int>(lda), 0.0f, y + r0,
-                static_cast<int>(ldy));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n_tokens), static_cast<int>(blk.rows),
+                static_cast<int>(n_cols), 1.0f, x, static_cast<int>(n_cols), a, static_cast<int>(lda), 0.0f,
+                blk.job->y + blk.r0, static_cast<int>(blk.job->ldy));
   }
 }
 
 }  // namespace
 
-void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy, compute_context& ctx) {
-  if (n_tokens < k_gemm_min_tokens) {
-    matvec(w, x, n_tokens, y, ldy, ctx);
-  } else {
-    gemm(w, x, n_tokens, y, ldy, ctx);
+void matmul_group(std::span<const linear_job> jobs, const float* x, std::int64_t n_tokens, compute_context& ctx) {
+  if (jobs.empty() || n_tokens <= 0) return;
+  if (jobs.size() > k_max_group_jobs) {
+    matmul_group(jobs.first(k_max_group_jobs), x, n_tokens, ctx);
+    matmul_group(jobs.subspan(k_max_group_jobs), x, n_tokens, ctx);
+    return;
   }
+  if (n_tokens < k_gemm_min_tokens) {
+    matvec(jobs, x, n_tokens, ctx);
+  } else {
+    gemm(jobs, x, n_tokens, ctx);
+  }
+}
+
+void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy, compute_context& ctx) {
+  const linear_job job{&w, y, ldy};
+  matmul_group(std::span(&job, 1), x, n_tokens, ctx);
 }
 
 }  // namespace kick::cpu

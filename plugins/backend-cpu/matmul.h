@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "kernels.h"
@@ -32,11 +33,25 @@ class compute_context {
   std::vector<std::unique_ptr<float[]>> scratch_;
 };
 
-// For t < n_tokens and r < w.n_rows(): y[t * ldy + r] = sum_c w[r, c] * x[t * w.n_cols() + c].
-// Few tokens: a threaded matrix-vector product over rows that converts weights on the fly and
-// reads each row once for all tokens. Many tokens: blocks of rows are converted to f32 in
-// per-thread scratch (f32 rows are used in place) and multiplied with cblas_sgemm.
-// Callers hold a blas_single_thread_scope while calling.
+// One product of a group: y[t * ldy + r] = sum_c w[r, c] * x[t * w.n_cols() + c].
+struct linear_job {
+  const tensor_view* w;
+  float* y;
+  std::int64_t ldy;
+};
+
+// Computes every job of the group for t < n_tokens and r < w.n_rows(), all jobs reading the same
+// x (so their weights have the same n_cols), in one parallel region: Q/K/V or gate/up need one
+// fork and join instead of several. Few tokens: a threaded matrix-vector product over rows that
+// converts weights on the fly and reads each row once for all tokens. Many tokens: blocks of rows
+// are converted to f32 in per-thread scratch (f32 rows are used in place) and multiplied with
+// cblas_sgemm. Callers hold a blas_single_thread_scope while calling.
+void matmul_group(std::span<const linear_job> jobs, const float* x, std::int64_t n_tokens, compute_context& ctx);
+
+// Jobs one parallel region handles; matmul_group splits larger groups.
+constexpr std::size_t k_max_group_jobs = 4;
+
+// A group of one.
 void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy, compute_context& ctx);
 
 // Tokens from which matmul switches from matrix-vector products to sgemm.
