@@ -179,6 +179,29 @@ TEST_CASE("gguf loader rejects wrong shapes and every truncation", "[gguf][loade
   }
 }
 
+TEST_CASE("gguf tensors misaligned for their element type are copied, not misread", "[gguf][loader]") {
+  const auto dir = kick::test::scratch_dir("gguf_loader_alignment");
+  const loaded_model source = make_random_model(kick::test::tiny_config(), 8, dtype::f32);
+  // general.alignment = 2 and a padding key chosen so that the data section starts at 2 mod 4:
+  // every f32 tensor then sits at an address that is not a multiple of 4.
+  bool found = false;
+  for (std::size_t pad = 0; pad < 4 && !found; ++pad) {
+    auto w = kick::test::gguf_model_writer(source.view);
+    w.add_u32("general.alignment", 2);
+    w.add_string("pad", std::string(pad, 'x'));
+    const std::string bytes = w.serialize(3, 2);
+    if (w.last_layout().data_start % 4 != 2) continue;
+    found = true;
+    kick::test::write_bytes(dir / "a2.gguf", bytes);
+    auto m = load_model(dir / "a2.gguf");
+    REQUIRE(m.has_value());
+    CHECK(reinterpret_cast<std::uintptr_t>(m->view.layers[0].wq.data) % 4 == 0);
+    CHECK_FALSE(m->owned_buffers.empty());
+    CHECK(kick::test::model_difference(source.view, m->view) == "");
+  }
+  CHECK(found);
+}
+
 TEST_CASE("the vocab-only llama fixture parses but is not a model", "[gguf][loader][fixture]") {
   KICK_REQUIRE_FIXTURE(path, "tokenizer/ggml-vocab-llama-spm.gguf");
   auto m = load_model(path);
