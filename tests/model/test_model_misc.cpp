@@ -106,6 +106,9 @@ TEST_CASE("make_random_model is deterministic and well scaled", "[model][random]
 
   c.n_ff = 100;
   CHECK_THROWS_AS(make_random_model(c, 1, dtype::q8_0), std::invalid_argument);
+  CHECK(validate_model_view(make_random_model(c, 1, dtype::f16).view).ok());
+  c.n_heads = 0;
+  CHECK_THROWS_AS(make_random_model(c, 1, dtype::f32), std::invalid_argument);
 }
 
 TEST_CASE("a random model of 7B layer shapes builds in seconds", "[model][random][perf]") {

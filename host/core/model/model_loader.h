@@ -62,8 +62,8 @@ std::string describe_model(const loaded_model& model);
 // (norms stay f32). Deterministic for a seed. Used by tests and by `kickhost bench`.
 // n_kv_heads = 0 means n_heads and head_dim = 0 means n_embd / n_heads. Linear weights are
 // uniform with std 1/sqrt(n_in), norms 1 +- 0.1, biases +- 0.1, embeddings +- 1. Throws
-// std::invalid_argument when q8_0 is asked for and a row is not whole 32-element blocks; the
-// caller checks other config errors with validate_model_view on the result.
+// std::invalid_argument for a dimension <= 0 or, with q8_0, rows that are not whole 32-element
+// blocks; validate_model_view on the result checks the rest (e.g. n_heads % n_kv_heads).
 loaded_model make_random_model(const llama_config& config, std::uint64_t seed, dtype weight_type);
 
 }  // namespace kick

@@ -63,6 +63,14 @@ loaded_model make_random_model(const llama_config& config, std::uint64_t seed, d
   if (c.n_kv_heads == 0) c.n_kv_heads = c.n_heads;
   if (c.head_dim == 0 && c.n_heads > 0) c.head_dim = c.n_embd / c.n_heads;
   const std::int64_t q_dim = c.n_heads * c.head_dim, kv_dim = c.n_kv_heads * c.head_dim;
+  for (std::int64_t d : {c.n_vocab, c.n_embd, c.n_layers, c.n_heads, c.n_kv_heads, c.head_dim, c.n_ff}) {
+    if (d <= 0 || d > detail::k_max_dim) {
+      throw std::invalid_argument(fmt::format(
+          "make_random_model: every dimension must be 1..{} (n_vocab {}, n_embd {}, n_layers {}, n_heads {}, "
+          "n_kv_heads {}, head_dim {}, n_ff {})",
+          detail::k_max_dim, c.n_vocab, c.n_embd, c.n_layers, c.n_heads, c.n_kv_heads, c.head_dim, c.n_ff));
+    }
+  }
   if (weight_type == dtype::q8_0 && (c.n_embd % 32 != 0 || c.n_ff % 32 != 0 || q_dim % 32 != 0)) {
     throw std::invalid_argument(fmt::format(
         "make_random_model: q8_0 needs n_embd ({}), n_ff ({}) and n_heads * head_dim ({}) to be multiples of 32",
@@ -73,7 +81,7 @@ loaded_model make_random_model(const llama_config& config, std::uint64_t seed, d
   model.path = fmt::format("<random model, seed {}>", seed);
   model_view& v = model.view;
   v.config = c;
-  v.layers.resize(static_cast<std::size_t>(std::max<std::int64_t>(c.n_layers, 0)));
+  v.layers.resize(static_cast<std::size_t>(c.n_layers));
 
   // Linear weights: std 1/sqrt(n_in) (uniform half-width sqrt(3/n_in)) keeps activations O(1).
   const auto linear = [&](tensor_view* t, std::int64_t n_out, std::int64_t n_in) {
