@@ -115,3 +115,17 @@ TEST_CASE("kickhost inspect describes a llama2.c model", "[cli]") {
   CHECK_THAT(r.out, Catch::Contains("272"));
   CHECK_THAT(r.out, Catch::Contains("llama2c"));
 }
+
+TEST_CASE("kickhost generate stops before a stop string", "[cli][fixture]") {
+  KICK_REQUIRE_FIXTURE(model, "stories260K/stories260K.bin");
+  KICK_REQUIRE_FIXTURE(readme, "stories260K/README.md");
+  const std::string golden = golden_text(readme);
+  const auto r = run_kickhost({"generate", "--model", model.string(), "--prompt", "", "--max-tokens", "200", "--stop", ","});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == golden.substr(0, golden.find(',')) + "\n");
+  // A prompt continues where it ends: the golden text after its first words.
+  const auto p = run_kickhost({"generate", "--model", model.string(), "--prompt", "Once upon a time", "--max-tokens", "5"});
+  REQUIRE(p.exit_code == 0);
+  CHECK(golden.substr(std::string("Once upon a time").size()).starts_with(p.out.substr(0, p.out.size() - 1)));
+  CHECK(p.out.size() > 5);
+}

@@ -141,3 +141,38 @@ TEST_CASE("kickhost run fails cleanly on bad input and writes no results", "[e2e
   }
   CHECK_FALSE(std::filesystem::exists(out / "results.json"));
 }
+
+TEST_CASE("a .jsonl dataset equals its documents joined by the separator", "[e2e][run]") {
+  const staged_run s = stage("e2e-jsonl");
+  std::string a, b;
+  for (int i = 0; i < 12; ++i) a += "the cat sat on the mat. ";
+  for (int i = 0; i < 12; ++i) b += "a dog ate the hat! ";
+  write_file(s.dir / "docs.jsonl", "{\"text\": \"" + a + "\", \"id\": 1}\n\n{\"text\": \"" + b + "\"}\n");
+  write_file(s.dir / "joined.txt", a + "\n\n" + b);
+  const auto j = run_kickhost({"run", s.manifest.string(), "--out", (s.dir / "j").string(), "--set",
+                               "task.perplexity.dataset=docs.jsonl"});
+  const auto t = run_kickhost({"run", s.manifest.string(), "--out", (s.dir / "t").string(), "--set",
+                               "task.perplexity.dataset=joined.txt"});
+  INFO(j.err << t.err);
+  REQUIRE(j.exit_code == 0);
+  REQUIRE(t.exit_code == 0);
+  const auto dj = nlohmann::json::parse(read_file(s.dir / "j" / "results.json"));
+  const auto dt = nlohmann::json::parse(read_file(s.dir / "t" / "results.json"));
+  CHECK(dj["configs"]["perplexity"]["details"]["tokens"] == dt["configs"]["perplexity"]["details"]["tokens"]);
+  CHECK(dj["results"]["perplexity"]["ppl,none"].get<double>() == dt["results"]["perplexity"]["ppl,none"].get<double>());
+
+  SECTION("a bad line is named") {
+    write_file(s.dir / "bad.jsonl", "{\"text\": \"ok\"}\n{\"txt\": \"no\"}\n");
+    const auto r = run_kickhost({"run", s.manifest.string(), "--out", (s.dir / "bad").string(), "--set",
+                                 "task.perplexity.dataset=bad.jsonl"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("bad.jsonl' line 2: no field 'text'"));
+  }
+  SECTION("invalid JSON is named") {
+    write_file(s.dir / "broken.jsonl", "{\"text\": \"ok\"\n");
+    const auto r = run_kickhost({"run", s.manifest.string(), "--out", (s.dir / "broken").string(), "--set",
+                                 "task.perplexity.dataset=broken.jsonl"});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("broken.jsonl' line 1: not valid JSON"));
+  }
+}
