@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "core/model/gguf_file.h"
-#include "model/gguf_writer.h"
+#include "model-files/gguf_writer.h"
 #include "support/test_support.h"
 
 using kick::gguf_file;

@@ -5,8 +5,8 @@
 #include <cstring>
 
 #include "core/model/model_loader.h"
-#include "model/model_compare.h"
-#include "model/model_writers.h"
+#include "model-files/model_compare.h"
+#include "model-files/model_writers.h"
 #include "support/test_support.h"
 
 using namespace kick;

@@ -8,8 +8,8 @@
 
 #include "core/model/model_loader.h"
 #include "core/model/safetensors_file.h"
-#include "model/model_compare.h"
-#include "model/model_writers.h"
+#include "model-files/model_compare.h"
+#include "model-files/model_writers.h"
 #include "support/test_support.h"
 
 using namespace kick;

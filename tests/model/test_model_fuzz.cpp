@@ -7,7 +7,7 @@
 #include <random>
 
 #include "core/model/model_loader.h"
-#include "model/model_writers.h"
+#include "model-files/model_writers.h"
 #include "support/test_support.h"
 
 using namespace kick;

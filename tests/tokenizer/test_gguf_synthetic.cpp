@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/tokenizer/tokenizer.h"
-#include "model/gguf_writer.h"
+#include "model-files/gguf_writer.h"
 #include "support/test_support.h"
 
 namespace {

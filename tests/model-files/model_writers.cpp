@@ -1,4 +1,4 @@
-#include "model/model_writers.h"
+#include "model-files/model_writers.h"
 
 #include <fmt/format.h>
 

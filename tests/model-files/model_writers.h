@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "kick/model.h"
-#include "model/gguf_writer.h"
+#include "model-files/gguf_writer.h"
 
 namespace kick::test {
 

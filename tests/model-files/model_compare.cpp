@@ -1,11 +1,11 @@
-#include "model/model_compare.h"
+#include "model-files/model_compare.h"
 
 #include <fmt/format.h>
 
 #include <cstring>
 
 #include "kick/convert.h"
-#include "model/model_writers.h"
+#include "model-files/model_writers.h"
 
 namespace kick::test {
 namespace {

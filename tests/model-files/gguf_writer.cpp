@@ -1,4 +1,4 @@
-#include "model/gguf_writer.h"
+#include "model-files/gguf_writer.h"
 
 #include <fstream>
 
