@@ -157,42 +157,26 @@ result<loaded_model> load_gguf_model(const std::filesystem::path& path) {
   model.files.push_back(f.file());
   model_view& v = model.view;
   v.config = c;
-  const std::int64_t q_dim = c.n_heads * c.head_dim, kv_dim = c.n_kv_heads * c.head_dim;
-  std::vector<status> errors;
-  auto take = [&](tensor_view& dst, const std::string& name, std::vector<std::int64_t> shape) {
-    if (!errors.empty()) return;
-    auto t = r.get(model, name, std::move(shape));
-    if (!t) errors.push_back(t.error());
-    else dst = *t;
+  static const tensor_naming k_names = {
+      "token_embd.weight",      "blk.{}.attn_norm.weight", "blk.{}.attn_q.weight",  "blk.{}.attn_k.weight",
+      "blk.{}.attn_v.weight",   "blk.{}.attn_output.weight", "blk.{}.attn_q.bias",  "blk.{}.attn_k.bias",
+      "blk.{}.attn_v.bias",     "blk.{}.ffn_norm.weight",  "blk.{}.ffn_gate.weight", "blk.{}.ffn_up.weight",
+      "blk.{}.ffn_down.weight", "output_norm.weight"};
+  const tensor_lookup lookup = [&](const std::string& name, std::vector<std::int64_t> shape) {
+    return r.get(model, name, std::move(shape));
   };
-  take(v.tok_embd, "token_embd.weight", {c.n_vocab, c.n_embd});
-  v.layers.resize(static_cast<std::size_t>(c.n_layers));
-  for (std::int64_t i = 0; i < c.n_layers && errors.empty(); ++i) {
-    layer_tensors& l = v.layers[static_cast<std::size_t>(i)];
-    const std::string pre = fmt::format("blk.{}.", i);
-    take(l.attn_norm, pre + "attn_norm.weight", {c.n_embd});
-    take(l.wq, pre + "attn_q.weight", {q_dim, c.n_embd});
-    take(l.wk, pre + "attn_k.weight", {kv_dim, c.n_embd});
-    take(l.wv, pre + "attn_v.weight", {kv_dim, c.n_embd});
-    take(l.wo, pre + "attn_output.weight", {c.n_embd, q_dim});
-    if (c.qkv_bias) {
-      take(l.bq, pre + "attn_q.bias", {q_dim});
-      take(l.bk, pre + "attn_k.bias", {kv_dim});
-      take(l.bv, pre + "attn_v.bias", {kv_dim});
-    }
-    take(l.ffn_norm, pre + "ffn_norm.weight", {c.n_embd});
-    take(l.w_gate, pre + "ffn_gate.weight", {c.n_ff, c.n_embd});
-    take(l.w_up, pre + "ffn_up.weight", {c.n_ff, c.n_embd});
-    take(l.w_down, pre + "ffn_down.weight", {c.n_embd, c.n_ff});
-  }
-  take(v.output_norm, "output_norm.weight", {c.n_embd});
+  status error = take_llama_tensors(v, k_names, lookup);
   if (f.find_tensor("output.weight") == nullptr) {
     v.config.tied_embeddings = true;
     v.output = v.tok_embd;
   } else {
-    take(v.output, "output.weight", {c.n_vocab, c.n_embd});
+    if (error.ok()) {
+      auto output = lookup("output.weight", {c.n_vocab, c.n_embd});
+      if (output) v.output = *output;
+      else error = output.error();
+    }
   }
-  if (!errors.empty()) return fail(errors.front());
+  if (!error.ok()) return fail(error);
   if (auto s = validate_model_view(v); !s.ok()) return fail(s.with_context(p));
   model.n_params = count_params(v);
   if (f.find("tokenizer.ggml.tokens") != nullptr) model.tokenizer_path = path;

@@ -144,45 +144,39 @@ result<loaded_model> load_hf_model(const std::filesystem::path& dir) {
 
   model_view& v = model.view;
   v.config = c;
-  const std::int64_t q_dim = c.n_heads * c.head_dim, kv_dim = c.n_kv_heads * c.head_dim;
-  std::vector<status> errors;
-  auto take = [&](tensor_view& dst, const std::string& name, std::vector<std::int64_t> shape) {
-    if (!errors.empty()) return;
-    auto t = b.get(name, std::move(shape));
-    if (!t) errors.push_back(t.error());
-    else dst = *t;
+  static const tensor_naming k_names = {
+      "model.embed_tokens.weight",
+      "model.layers.{}.input_layernorm.weight",
+      "model.layers.{}.self_attn.q_proj.weight",
+      "model.layers.{}.self_attn.k_proj.weight",
+      "model.layers.{}.self_attn.v_proj.weight",
+      "model.layers.{}.self_attn.o_proj.weight",
+      "model.layers.{}.self_attn.q_proj.bias",
+      "model.layers.{}.self_attn.k_proj.bias",
+      "model.layers.{}.self_attn.v_proj.bias",
+      "model.layers.{}.post_attention_layernorm.weight",
+      "model.layers.{}.mlp.gate_proj.weight",
+      "model.layers.{}.mlp.up_proj.weight",
+      "model.layers.{}.mlp.down_proj.weight",
+      "model.norm.weight"};
+  const tensor_lookup lookup = [&](const std::string& name, std::vector<std::int64_t> shape) {
+    return b.get(name, std::move(shape));
   };
-  take(v.tok_embd, "model.embed_tokens.weight", {c.n_vocab, c.n_embd});
-  v.layers.resize(static_cast<std::size_t>(c.n_layers));
-  for (std::int64_t i = 0; i < c.n_layers && errors.empty(); ++i) {
-    layer_tensors& l = v.layers[static_cast<std::size_t>(i)];
-    const std::string pre = fmt::format("model.layers.{}.", i);
-    take(l.attn_norm, pre + "input_layernorm.weight", {c.n_embd});
-    take(l.wq, pre + "self_attn.q_proj.weight", {q_dim, c.n_embd});
-    take(l.wk, pre + "self_attn.k_proj.weight", {kv_dim, c.n_embd});
-    take(l.wv, pre + "self_attn.v_proj.weight", {kv_dim, c.n_embd});
-    take(l.wo, pre + "self_attn.o_proj.weight", {c.n_embd, q_dim});
-    if (c.qkv_bias) {
-      take(l.bq, pre + "self_attn.q_proj.bias", {q_dim});
-      take(l.bk, pre + "self_attn.k_proj.bias", {kv_dim});
-      take(l.bv, pre + "self_attn.v_proj.bias", {kv_dim});
-    }
-    take(l.ffn_norm, pre + "post_attention_layernorm.weight", {c.n_embd});
-    take(l.w_gate, pre + "mlp.gate_proj.weight", {c.n_ff, c.n_embd});
-    take(l.w_up, pre + "mlp.up_proj.weight", {c.n_ff, c.n_embd});
-    take(l.w_down, pre + "mlp.down_proj.weight", {c.n_embd, c.n_ff});
-  }
-  take(v.output_norm, "model.norm.weight", {c.n_embd});
+  status error = take_llama_tensors(v, k_names, lookup);
   if (c.tied_embeddings) {
     v.output = v.tok_embd;
-  } else if (!b.has("lm_head.weight") && errors.empty()) {
+  } else if (!b.has("lm_head.weight") && error.ok()) {
     return fail(status_code::not_found,
                 fmt::format("{}: tensor 'lm_head.weight' not found and config.json does not set tie_word_embeddings",
                             dir.string()));
   } else {
-    take(v.output, "lm_head.weight", {c.n_vocab, c.n_embd});
+    if (error.ok()) {
+      auto output = lookup("lm_head.weight", {c.n_vocab, c.n_embd});
+      if (output) v.output = *output;
+      else error = output.error();
+    }
   }
-  if (!errors.empty()) return fail(errors.front());
+  if (!error.ok()) return fail(error);
   if (auto s = validate_model_view(v); !s.ok()) return fail(s.with_context(dir.string()));
   model.n_params = count_params(v);
   if (std::filesystem::exists(dir / "tokenizer.model")) model.tokenizer_path = dir / "tokenizer.model";

@@ -82,4 +82,38 @@ std::int64_t count_params(const model_view& view) {
   return n;
 }
 
+status take_llama_tensors(model_view& v, const tensor_naming& names, const tensor_lookup& lookup) {
+  const llama_config& c = v.config;
+  const std::int64_t q_dim = c.n_heads * c.head_dim, kv_dim = c.n_kv_heads * c.head_dim;
+  status first_error;
+  const auto take = [&](tensor_view& dst, std::string name, std::vector<std::int64_t> shape) {
+    if (!first_error.ok()) return;
+    auto t = lookup(name, std::move(shape));
+    if (t) dst = *t;
+    else first_error = t.error();
+  };
+  const auto block_name = [](const char* pattern, std::int64_t i) { return fmt::format(fmt::runtime(pattern), i); };
+  take(v.tok_embd, names.tok_embd, {c.n_vocab, c.n_embd});
+  v.layers.resize(static_cast<std::size_t>(c.n_layers));
+  for (std::int64_t i = 0; i < c.n_layers && first_error.ok(); ++i) {
+    layer_tensors& l = v.layers[static_cast<std::size_t>(i)];
+    take(l.attn_norm, block_name(names.attn_norm, i), {c.n_embd});
+    take(l.wq, block_name(names.wq, i), {q_dim, c.n_embd});
+    take(l.wk, block_name(names.wk, i), {kv_dim, c.n_embd});
+    take(l.wv, block_name(names.wv, i), {kv_dim, c.n_embd});
+    take(l.wo, block_name(names.wo, i), {c.n_embd, q_dim});
+    if (c.qkv_bias) {
+      take(l.bq, block_name(names.bq, i), {q_dim});
+      take(l.bk, block_name(names.bk, i), {kv_dim});
+      take(l.bv, block_name(names.bv, i), {kv_dim});
+    }
+    take(l.ffn_norm, block_name(names.ffn_norm, i), {c.n_embd});
+    take(l.w_gate, block_name(names.w_gate, i), {c.n_ff, c.n_embd});
+    take(l.w_up, block_name(names.w_up, i), {c.n_ff, c.n_embd});
+    take(l.w_down, block_name(names.w_down, i), {c.n_embd, c.n_ff});
+  }
+  take(v.output_norm, names.output_norm, {c.n_embd});
+  return first_error;
+}
+
 }  // namespace kick::detail

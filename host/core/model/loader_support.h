@@ -3,9 +3,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/model/model_loader.h"
 #include "kick/tensor.h"
@@ -38,6 +40,31 @@ std::int64_t tensor_size_bytes(dtype type, std::span<const std::int64_t> shape);
 
 // Counts the parameters of every distinct tensor (a tied output is counted once).
 std::int64_t count_params(const model_view& view);
+
+// The tensor names of one file format; every "{}" stands for the block index.
+struct tensor_naming {
+  const char* tok_embd;
+  const char* attn_norm;
+  const char* wq;
+  const char* wk;
+  const char* wv;
+  const char* wo;
+  const char* bq;
+  const char* bk;
+  const char* bv;
+  const char* ffn_norm;
+  const char* w_gate;
+  const char* w_up;
+  const char* w_down;
+  const char* output_norm;
+};
+
+// Looks a tensor up by name, checking it has `shape`; the error names the file and tensor.
+using tensor_lookup = std::function<result<tensor_view>(const std::string& name, std::vector<std::int64_t> shape)>;
+
+// Fills every tensor of `view` but `output` (embedding, blocks, final norm; biases only when
+// view.config.qkv_bias) with the shapes view.config implies. Returns the first lookup error.
+status take_llama_tensors(model_view& view, const tensor_naming& names, const tensor_lookup& lookup);
 
 // Sanity limits for dimensions read from files: 1..k_max_dim.
 inline constexpr std::int64_t k_max_dim = std::int64_t{1} << 24;
