@@ -68,13 +68,6 @@ class gguf_reader {
   std::string p_;
 };
 
-template <class T, class U>
-status assign(T& field, const result<U>& value) {
-  if (!value) return value.error();
-  field = *value;
-  return {};
-}
-
 }  // namespace
 
 result<loaded_model> load_gguf_model(const std::filesystem::path& path) {

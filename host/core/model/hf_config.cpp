@@ -95,13 +95,6 @@ result<std::string> architecture(const config_reader& r) {
   return r.error(status_code::not_found, "missing key 'model_type' (and no known 'architectures' entry)");
 }
 
-template <class T, class U>
-status assign(T& field, const result<U>& value) {
-  if (!value) return value.error();
-  field = *value;
-  return {};
-}
-
 }  // namespace
 
 result<llama_config> read_hf_config(const std::filesystem::path& config_path) {

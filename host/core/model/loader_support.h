@@ -66,6 +66,14 @@ using tensor_lookup = std::function<result<tensor_view>(const std::string& name,
 // view.config.qkv_bias) with the shapes view.config implies. Returns the first lookup error.
 status take_llama_tensors(model_view& view, const tensor_naming& names, const tensor_lookup& lookup);
 
+// Stores a successfully read value into `field`; returns the read's error otherwise.
+template <class T, class U>
+status assign(T& field, const result<U>& value) {
+  if (!value) return value.error();
+  field = *value;
+  return {};
+}
+
 // Sanity limits for dimensions read from files: 1..k_max_dim.
 inline constexpr std::int64_t k_max_dim = std::int64_t{1} << 24;
 
