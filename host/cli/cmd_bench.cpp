@@ -167,15 +167,16 @@ void print_table(const std::string& device, const std::vector<bench_row>& rows, 
 
 int cmd_bench(const args& a) {
   const std::string usage =
-      "usage: kickhost bench [--model PATH] [--synthetic-layers N] [--dtype f32|f16|q8_0] [--threads N] [--runs N]\n"
+      "usage: kickhost bench [--model PATH|none] [--synthetic-layers N] [--dtype f32|f16|bf16|q8_0] [--threads N] [--runs N]\n"
       "                      [--prefill-tokens N] [--decode-tokens N] [--plugin-dir DIR]\n"
-      "Measures the cpu backend's prefill and decode speed on a model (default: "
-      "../shared/fixtures/stories260K/stories260K.bin when present) and on a random Llama of 7B layer shapes.";
+      "Measures the cpu backend's prefill and decode speed on a model (default:\n"
+      "../shared/fixtures/stories260K/stories260K.bin when present; 'none' skips it) and on a random\n"
+      "Llama of 7B layer shapes. Prints a table of medians on stdout, progress on stderr.";
   po::options_description options("options");
   std::string model_path, dtype_name = "f16", plugin_dir;
   bench_options o;
   std::int64_t synthetic_layers = 2, threads = 0;
-  options.add_options()("model", po::value(&model_path), "model to measure (default: stories260K when present)")(
+  options.add_options()("model", po::value(&model_path), "model to measure (default: stories260K when present; 'none' measures only the synthetic model)")(
       "synthetic-layers", po::value(&synthetic_layers), "layers of the synthetic 7B-shaped model; 0 skips it (default 2)")(
       "dtype", po::value(&dtype_name), "weight type of the synthetic model: f32, f16, bf16 or q8_0 (default f16)")(
       "threads", po::value(&threads), "backend threads; 0 = all cores (default 0)")(
@@ -197,10 +198,16 @@ int cmd_bench(const args& a) {
   else if (dtype_name == "bf16") synthetic_type = dtype::bf16;
   else if (dtype_name == "q8_0") synthetic_type = dtype::q8_0;
   else if (dtype_name != "f16") return bad(fmt::format("--dtype '{}' is not f32, f16, bf16 or q8_0", dtype_name));
-  if (model_path.empty()) {
+  if (model_path == "none") {
+    model_path.clear();
+  } else if (model_path.empty()) {
     const fs::path fallback = "../shared/fixtures/stories260K/stories260K.bin";
     if (fs::exists(fallback)) model_path = fallback.string();
     else fmt::print(stderr, "bench: {} is absent; measuring the synthetic model only\n", fallback.string());
+  }
+
+  if (model_path.empty() && synthetic_layers == 0) {
+    return report_error("bench", status(status_code::invalid_argument, "nothing to measure: no --model and --synthetic-layers 0"));
   }
 
   console_host services(log_level::warn);
