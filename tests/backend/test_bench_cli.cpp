@@ -24,9 +24,12 @@ TEST_CASE("kickhost bench rejects bad options", "[backend][cli]") {
   CHECK(dtype.exit_code == 2);
   CHECK(dtype.err.find("q4_k") != std::string::npos);
   const command_result runs = run_kickhost({"bench", "--runs", "0"});
+  const command_result nothing = run_kickhost({"bench", "--model", "none", "--synthetic-layers", "0"});
+  CHECK(nothing.exit_code == 2);
+  CHECK(nothing.err.find("nothing to measure") != std::string::npos);
   CHECK(runs.exit_code == 2);
   CHECK(runs.err.find("--runs 0") != std::string::npos);
-  const command_result dir = run_kickhost({"bench", "--plugin-dir", "/nonexistent-kick-plugins", "--synthetic-layers", "0"});
+  const command_result dir = run_kickhost({"bench", "--plugin-dir", "/nonexistent-kick-plugins", "--model", "none", "--synthetic-layers", "1"});
   CHECK(dir.exit_code != 0);
   CHECK(dir.err.find("/nonexistent-kick-plugins") != std::string::npos);
 }
