@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "attention.h"
@@ -77,7 +78,9 @@ status cpu_runner::eval(std::span<const std::int32_t> tokens, std::int64_t n_pas
   const auto n_tokens = static_cast<std::int64_t>(tokens.size());
   const std::int64_t n_vocab = model_.config.n_vocab;
   n_cached_ = n_past;  // discard the tail first: a failure below leaves a consistent cache
-  blas_single_thread_scope blas_scope;
+  // Only products of many tokens go through BLAS (see matmul).
+  std::optional<blas_single_thread_scope> blas_scope;
+  if (n_tokens >= k_gemm_min_tokens) blas_scope.emplace();
   for (std::int64_t start = 0; start < n_tokens; start += k_max_chunk_tokens) {
     const std::int64_t n = std::min(k_max_chunk_tokens, n_tokens - start);
     const bool last_chunk = start + n == n_tokens;
