@@ -22,8 +22,8 @@ result<std::unique_ptr<cpu_runner>> cpu_runner::create(const model_view& model, 
   const llama_config& c = model.config;
   auto cache = kv_cache::create(c.n_layers, c.n_kv_heads, c.head_dim, n_ctx);
   if (!cache) return fail(cache.error());
-  services.log(log_level::info, "cpu: kv cache of " + std::to_string(n_ctx) + " positions, " +
-                                    std::to_string(cache->size_bytes() >> 20) + " MiB");
+  const std::int64_t cache_mib = (cache->size_bytes() + (1 << 20) - 1) >> 20;  // rounded up
+  services.log(log_level::info, "kv cache of " + std::to_string(n_ctx) + " positions, " + std::to_string(cache_mib) + " MiB (f32)");
   return std::make_unique<cpu_runner>(model, convert_vectors(model), std::move(*cache), kernels, n_threads);
 }
 
