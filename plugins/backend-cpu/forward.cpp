@@ -23,7 +23,8 @@ result<std::unique_ptr<cpu_runner>> cpu_runner::create(const model_view& model, 
   auto cache = kv_cache::create(c.n_layers, c.n_kv_heads, c.head_dim, n_ctx);
   if (!cache) return fail(cache.error());
   const std::int64_t cache_mib = (cache->size_bytes() + (1 << 20) - 1) >> 20;  // rounded up
-  services.log(log_level::info, "kv cache of " + std::to_string(n_ctx) + " positions, " + std::to_string(cache_mib) + " MiB (f32)");
+  // Worth telling only when it is big.
+  services.log(cache_mib >= 1024 ? log_level::info : log_level::debug, "kv cache of " + std::to_string(n_ctx) + " positions, " + std::to_string(cache_mib) + " MiB (f32)");
   return std::make_unique<cpu_runner>(model, convert_vectors(model), std::move(*cache), kernels, n_threads);
 }
 
