@@ -4,6 +4,9 @@
 
 #include <iostream>
 
+#include "core/registry/param_schema.h"
+#include "core/run/run_manifest.h"
+
 namespace kick::cli {
 
 bool parse_command_line(const args& a, const std::string& usage, const po::options_description& options,
@@ -45,6 +48,27 @@ int report_error(const char* command, const status& s) {
     default:
       return k_exit_failure;
   }
+}
+
+result<cli_backend> resolve_cli_backend(const std::vector<std::string>& plugin_dirs, const std::string& name,
+                                        const std::vector<std::string>& sets) {
+  cli_backend out;
+  registry_options ro;
+  for (const auto& d : plugin_dirs) ro.plugin_dirs.emplace_back(d);
+  out.registry = plugin_registry::discover(ro);
+  if (!out.registry.errors().empty()) return fail(out.registry.errors().front());
+  auto manifest = out.registry.find("backend", name);
+  if (!manifest) return fail(manifest.error().with_context("--backend"));
+  out.manifest = *manifest;
+  toml::table values;
+  for (const std::string& s : sets) {
+    if (status st = apply_override(values, "backend." + s); !st.ok()) return fail(st);
+  }
+  const toml::table* backend_values = values["backend"].as_table();
+  auto params = resolve_params(*out.manifest, backend_values ? *backend_values : toml::table{}, "--set", ".");
+  if (!params) return fail(params.error());
+  out.params = std::move(*params);
+  return out;
 }
 
 }  // namespace kick::cli

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "core/registry/plugin_registry.h"
+#include "kick/params.h"
 #include "kick/status.h"
 
 namespace kick::cli {
@@ -25,5 +27,15 @@ bool parse_command_line(const args& a, const std::string& usage, const po::optio
 // Prints "kickhost <command>: <message>" on stderr and returns the exit code for the status:
 // 2 for bad input (invalid_argument, not_found, out_of_range, failed_precondition), 1 otherwise.
 int report_error(const char* command, const status& s);
+
+// A backend chosen on the command line: `--backend NAME`, its parameters from `--set
+// PARAM=VALUE` validated against the plugin's manifest, found through the plugin search path.
+struct cli_backend {
+  plugin_registry registry;
+  const plugin_manifest* manifest = nullptr;  // points into registry
+  param_map params;
+};
+result<cli_backend> resolve_cli_backend(const std::vector<std::string>& plugin_dirs, const std::string& name,
+                                        const std::vector<std::string>& sets);
 
 }  // namespace kick::cli

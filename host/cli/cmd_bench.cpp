@@ -10,7 +10,8 @@
 
 #include "cli/cli_support.h"
 #include "core/model/model_loader.h"
-#include "core/registry/plugin_library.h"
+#include "core/registry/plugin_instance.h"
+#include "core/run/model_session.h"
 #include "core/run/console_host.h"
 #include "kick/backend.h"
 
@@ -36,28 +37,6 @@ struct bench_row {
   double decode_tps = 0;
 };
 
-// The cpu backend plugin, opened straight from `plugin_dir`. Kept in one function so that it can
-// later be replaced by a lookup through the plugin registry.
-result<std::unique_ptr<backend>> open_cpu_backend(const fs::path& plugin_dir, const host& services, std::int64_t threads,
-                                                  plugin_library& keep_loaded) {
-  auto library = open_plugin_library(plugin_dir / "libkick-backend-cpu.so");
-  if (!library) return fail(library.error());
-  if (library->info->create_backend == nullptr) {
-    return fail(status_code::invalid_argument, fmt::format("{} is not a backend plugin", library->path.string()));
-  }
-  keep_loaded = std::move(*library);
-  param_map params;
-  params.set("threads", threads);
-  return keep_loaded.info->create_backend(services, params);
-}
-
-fs::path default_plugin_dir() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "lib/kick/plugins";
-  return (exe.parent_path() / ".." / "lib" / "kick" / "plugins").lexically_normal();
-}
-
 std::int64_t bytes_of(const tensor_view& t) { return t.empty() ? 0 : t.n_rows() * row_size_bytes(t.type, t.n_cols()); }
 
 // Every weight a decoded token reads: all layers' matrices and vectors, the output projection.
@@ -82,9 +61,31 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// The prompt: real text through the model's tokenizer when there is one (repeated to length),
+// else uniformly random token ids.
+std::vector<std::int32_t> bench_prompt(const tokenizer* tok, std::int64_t n_vocab, std::int64_t n_tokens) {
+  std::vector<std::int32_t> prompt;
+  if (tok != nullptr) {
+    const auto text = tok->encode(
+        "Once upon a time, in a small town by the sea, a girl named Mia found an old map in her grandmother's attic. "
+        "The map showed a path through the forest to a hill where, the legend said, the first lighthouse once stood.",
+        true);
+    if (text && text->size() > 1) {
+      while (static_cast<std::int64_t>(prompt.size()) < n_tokens) prompt.insert(prompt.end(), text->begin(), text->end());
+      prompt.resize(static_cast<std::size_t>(n_tokens));
+      return prompt;
+    }
+  }
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<std::int32_t> token(0, static_cast<std::int32_t>(n_vocab - 1));
+  prompt.resize(static_cast<std::size_t>(n_tokens));
+  for (auto& t : prompt) t = token(rng);
+  return prompt;
+}
+
 // Runs one warm-up and `runs` measured rounds of: prefill random tokens, then greedy decode.
 result<bench_row> bench_model(backend& b, const std::string& name, const model_view& view, std::int64_t n_params,
-                              const bench_options& o) {
+                              const bench_options& o, const tokenizer* tok) {
   const llama_config& c = view.config;
   bench_row row;
   row.name = name;
@@ -100,10 +101,7 @@ result<bench_row> bench_model(backend& b, const std::string& name, const model_v
   auto runner = b.load(view, ro);
   if (!runner) return fail(runner.error().with_context(name));
 
-  std::mt19937 rng(1234);
-  std::uniform_int_distribution<std::int32_t> token(0, static_cast<std::int32_t>(c.n_vocab - 1));
-  std::vector<std::int32_t> prompt(static_cast<std::size_t>(row.prefill_tokens));
-  for (auto& t : prompt) t = token(rng);
+  std::vector<std::int32_t> prompt = bench_prompt(tok, c.n_vocab, row.prefill_tokens);
   std::vector<float> logits(static_cast<std::size_t>(c.n_vocab));
   std::vector<double> prefill_tps, decode_tps;
   for (std::int64_t run = 0; run <= o.runs; ++run) {
@@ -167,23 +165,28 @@ void print_table(const std::string& device, const std::vector<bench_row>& rows, 
 
 int cmd_bench(const args& a) {
   const std::string usage =
-      "usage: kickhost bench [--model PATH|none] [--synthetic-layers N] [--dtype f32|f16|bf16|q8_0] [--threads N] [--runs N]\n"
-      "                      [--prefill-tokens N] [--decode-tokens N] [--plugin-dir DIR]\n"
-      "Measures the cpu backend's prefill and decode speed on a model (default:\n"
-      "../shared/fixtures/stories260K/stories260K.bin when present; 'none' skips it) and on a random\n"
+      "usage: kickhost bench [--model PATH|none] [--tokenizer PATH] [--synthetic-layers N] [--dtype f32|f16|bf16|q8_0]\n"
+      "                      [--backend NAME] [--set PARAM=VALUE]... [--threads N] [--runs N]\n"
+      "                      [--prefill-tokens N] [--decode-tokens N] [--plugin-dir DIR]...\n"
+      "Measures a backend's prefill and decode speed on a model (default: ../shared/fixtures/stories260K/\n"
+      "stories260K.bin, relative to the working directory, when present; 'none' skips it) and on a random\n"
       "Llama of 7B layer shapes. Prints a table of medians on stdout, progress on stderr.";
   po::options_description options("options");
-  std::string model_path, dtype_name = "f16", plugin_dir;
+  std::string model_path, tokenizer_path, dtype_name = "f16", backend_name = "cpu";
+  std::vector<std::string> plugin_dirs, sets;
   bench_options o;
-  std::int64_t synthetic_layers = 2, threads = 0;
+  std::int64_t synthetic_layers = 2, threads = -1;
   options.add_options()("model", po::value(&model_path), "model to measure (default: stories260K when present; 'none' measures only the synthetic model)")(
       "synthetic-layers", po::value(&synthetic_layers), "layers of the synthetic 7B-shaped model; 0 skips it (default 2)")(
       "dtype", po::value(&dtype_name), "weight type of the synthetic model: f32, f16, bf16 or q8_0 (default f16)")(
-      "threads", po::value(&threads), "backend threads; 0 = all cores (default 0)")(
+      "tokenizer", po::value(&tokenizer_path), "tokenizer for the model's prompt (default: the model's own; random ids without one)")(
+      "backend", po::value(&backend_name), "backend plugin (default cpu)")(
+      "set", po::value(&sets)->composing(), "backend parameter: name=value (repeatable)")(
+      "threads", po::value(&threads), "shorthand for --set threads=N (0 = all cores)")(
       "runs", po::value(&o.runs), "measured runs; medians are reported (default 5)")(
       "prefill-tokens", po::value(&o.prefill_tokens), "prompt tokens per prefill (default 128)")(
       "decode-tokens", po::value(&o.decode_tokens), "tokens decoded one by one (default 32)")(
-      "plugin-dir", po::value(&plugin_dir), "directory holding libkick-backend-cpu.so (default: <exe>/../lib/kick/plugins)");
+      "plugin-dir", po::value(&plugin_dirs)->composing(), "extra plugin directory (repeatable)");
   po::variables_map vm;
   int exit_code = 0;
   if (!parse_command_line(a, usage, options, {}, vm, exit_code)) return exit_code;
@@ -192,7 +195,7 @@ int cmd_bench(const args& a) {
   if (o.prefill_tokens < 1 || o.prefill_tokens > 65536) return bad(fmt::format("--prefill-tokens {} is outside [1, 65536]", o.prefill_tokens));
   if (o.decode_tokens < 1 || o.decode_tokens > 65536) return bad(fmt::format("--decode-tokens {} is outside [1, 65536]", o.decode_tokens));
   if (synthetic_layers < 0 || synthetic_layers > 128) return bad(fmt::format("--synthetic-layers {} is outside [0, 128]", synthetic_layers));
-  if (threads < 0 || threads > 1024) return bad(fmt::format("--threads {} is outside [0, 1024]", threads));
+  if (vm.count("threads") != 0) sets.push_back(fmt::format("threads={}", threads));
   dtype synthetic_type = dtype::f16;
   if (dtype_name == "f32") synthetic_type = dtype::f32;
   else if (dtype_name == "bf16") synthetic_type = dtype::bf16;
@@ -210,9 +213,10 @@ int cmd_bench(const args& a) {
     return report_error("bench", status(status_code::invalid_argument, "nothing to measure: no --model and --synthetic-layers 0"));
   }
 
+  auto chosen = resolve_cli_backend(plugin_dirs, backend_name, sets);
+  if (!chosen) return report_error("bench", chosen.error());
   console_host services(log_level::warn);
-  plugin_library library;
-  auto b = open_cpu_backend(plugin_dir.empty() ? default_plugin_dir() : fs::path(plugin_dir), services, threads, library);
+  auto b = create_backend(*chosen->manifest, services, chosen->params);
   if (!b) return report_error("bench", b.error());
   const std::string device = (*b)->describe();
   fmt::print(stderr, "bench: backend {}\n", device);
@@ -222,7 +226,13 @@ int cmd_bench(const args& a) {
     fmt::print(stderr, "bench: loading {}\n", model_path);
     auto model = load_model(model_path);
     if (!model) return report_error("bench", model.error());
-    auto row = bench_model(**b, fs::path(model_path).filename().string(), model->view, model->n_params, o);
+    std::unique_ptr<tokenizer> tok;
+    if (!tokenizer_path.empty() || !model->tokenizer_path.empty()) {
+      auto loaded = resolve_tokenizer(*model, tokenizer_path);
+      if (!loaded) return report_error("bench", loaded.error());
+      tok = std::move(*loaded);
+    }
+    auto row = bench_model(**b, fs::path(model_path).filename().string(), model->view, model->n_params, o, tok.get());
     if (!row) return report_error("bench", row.error());
     rows.push_back(*row);
   }
@@ -233,7 +243,7 @@ int cmd_bench(const args& a) {
     fmt::print(stderr, "bench: generating a random {}-layer 7B-shaped model ({})\n", synthetic_layers, dtype_name);
     const loaded_model model = make_random_model(c, 42, synthetic_type);
     const std::string name = fmt::format("synthetic 7B shapes, {} layer{}", synthetic_layers, synthetic_layers == 1 ? "" : "s");
-    auto row = bench_model(**b, name, model.view, model.n_params, o);
+    auto row = bench_model(**b, name, model.view, model.n_params, o, nullptr);
     if (!row) return report_error("bench", row.error());
     rows.push_back(*row);
   }

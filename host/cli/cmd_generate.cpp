@@ -2,12 +2,9 @@
 #include <fmt/format.h>
 
 #include "cli/cli_support.h"
-#include "core/registry/param_schema.h"
-#include "core/registry/plugin_registry.h"
 #include "core/run/console_host.h"
 #include "core/run/lm_service.h"
 #include "core/run/model_session.h"
-#include "core/run/run_manifest.h"
 
 namespace kick::cli {
 
@@ -37,19 +34,8 @@ int cmd_generate(const args& a) {
   if (max_tokens < 0) return report_error("generate", status(status_code::out_of_range, "--max-tokens must be >= 0"));
 
   // Validate the backend and its parameters before loading anything heavy.
-  registry_options ro;
-  for (const auto& d : plugin_dirs) ro.plugin_dirs.emplace_back(d);
-  const plugin_registry registry = plugin_registry::discover(ro);
-  if (!registry.errors().empty()) return report_error("generate", registry.errors().front());
-  auto manifest = registry.find("backend", backend_name);
-  if (!manifest) return report_error("generate", manifest.error().with_context("--backend"));
-  toml::table values;
-  for (const std::string& s : sets) {
-    if (status st = apply_override(values, "backend." + s); !st.ok()) return report_error("generate", st);
-  }
-  const toml::table* backend_values = values["backend"].as_table();
-  auto params = resolve_params(**manifest, backend_values ? *backend_values : toml::table{}, "--set", ".");
-  if (!params) return report_error("generate", params.error());
+  auto backend = resolve_cli_backend(plugin_dirs, backend_name, sets);
+  if (!backend) return report_error("generate", backend.error());
   auto format = parse_model_format(format_name);
   if (!format) return report_error("generate", format.error().with_context("--format"));
 
@@ -58,7 +44,7 @@ int cmd_generate(const args& a) {
   if (!model) return report_error("generate", model.error());
   auto tok = resolve_tokenizer(*model, tokenizer_path);
   if (!tok) return report_error("generate", tok.error());
-  auto session = open_backend_session(**manifest, *params, *model, context, services);
+  auto session = open_backend_session(*backend->manifest, backend->params, *model, context, services);
   if (!session) return report_error("generate", session.error());
   lm_service service(*session->runner, **tok, model->view.config.n_vocab);
   generate_options go;

@@ -32,6 +32,12 @@ TEST_CASE("kickhost bench rejects bad options", "[backend][cli]") {
   const command_result dir = run_kickhost({"bench", "--plugin-dir", "/nonexistent-kick-plugins", "--model", "none", "--synthetic-layers", "1"});
   CHECK(dir.exit_code != 0);
   CHECK(dir.err.find("/nonexistent-kick-plugins") != std::string::npos);
+  const command_result param = run_kickhost({"bench", "--model", "none", "--synthetic-layers", "1", "--set", "thread=1"});
+  CHECK(param.exit_code == 2);
+  CHECK(param.err.find("did you mean 'threads'") != std::string::npos);
+  const command_result backend = run_kickhost({"bench", "--model", "none", "--backend", "cpux"});
+  CHECK(backend.exit_code == 2);
+  CHECK(backend.err.find("unknown backend plugin 'cpux'") != std::string::npos);
 }
 
 }  // namespace
