@@ -99,7 +99,7 @@ result<run_report> execute_run(const run_plan& plan, console_host& services) {
   if (!session) return std::unexpected(session.error());
   timings["backend_load_seconds"] = seconds_since(started);
   const std::string device = session->backend_instance->describe();
-  services.log(log_level::info, fmt::format("backend {}: {}", plan.backend.manifest->name, device));
+  services.log(log_level::info, fmt::format("backend: {}", device));
 
   lm_service service(*session->runner, **tok, model->view.config.n_vocab);
   nlohmann::json task_seconds = nlohmann::json::object();
