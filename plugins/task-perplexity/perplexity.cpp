@@ -78,6 +78,12 @@ class perplexity_task final : public kick::task {
       double sum = 0.0;
       for (double lp : *logprobs) sum -= lp;
       window_nll.push_back(sum / static_cast<double>(logprobs->size()));
+      const nlohmann::json record = {{"window", w},
+                                     {"first_token", w * seqlen},
+                                     {"tokens", seqlen},
+                                     {"nll", window_nll.back()},
+                                     {"ppl", std::exp(window_nll.back())}};
+      if (kick::status s = context.samples.write(record.dump()); !s.ok()) return std::unexpected(s);
       context.services.progress("perplexity windows", w + 1, n_windows);
     }
     double mean = 0.0;

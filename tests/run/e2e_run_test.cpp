@@ -2,6 +2,7 @@
 // schema, perplexity consistent with its own details, and clean failures.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "support/tiny_files.h"
@@ -78,6 +79,20 @@ TEST_CASE("kickhost run writes results.json in the documented schema", "[e2e][ru
   CHECK(doc["configs"]["perplexity"]["params"]["seqlen"] == 64);
   CHECK(doc["compression"]["method"] == "none");
   CHECK(doc["config"]["timings"].contains("model_load_seconds"));
+  // One record per window in samples_<alias>.jsonl; their mean NLL is the reported one.
+  REQUIRE(doc["configs"]["perplexity"]["samples_file"] == "samples_perplexity.jsonl");
+  std::istringstream lines(read_file(out / "samples_perplexity.jsonl"));
+  std::string line;
+  double sum = 0.0;
+  std::int64_t n = 0;
+  while (std::getline(lines, line)) {
+    const auto record = nlohmann::json::parse(line);
+    CHECK(record["window"] == n);
+    sum += record["nll"].get<double>();
+    ++n;
+  }
+  CHECK(n == windows);
+  CHECK(sum / static_cast<double>(n) == Approx(nll).epsilon(1e-12));
 }
 
 TEST_CASE("kickhost run is deterministic and honours --set", "[e2e][run]") {

@@ -9,6 +9,7 @@
 #include "core/run/model_session.h"
 #include "core/run/results_file.h"
 #include "core/run/run_plan.h"
+#include "core/run/sample_file.h"
 #include "kick/abi.h"
 
 namespace kick {
@@ -54,6 +55,7 @@ void add_task_result(nlohmann::json& doc, const task_section& section, const pla
                            {"params", params_to_json(plan.params)},
                            {"plugin_version", plan.manifest->version},
                            {"details", details},
+                           {"samples_file", fmt::format("samples_{}.jsonl", section.alias)},
                            {"seconds", seconds}};
 }
 
@@ -111,10 +113,14 @@ result<run_report> execute_run(const run_plan& plan, console_host& services) {
     services.set_context(fmt::format("task {}", section.alias));
     auto task = create_task(*tp.manifest, services, tp.params);
     if (!task) return std::unexpected(task.error());
-    task_context context{service, services, section.dataset.string(), section.limit, m.seed};
+    const std::filesystem::path samples_path = m.output_dir / fmt::format("samples_{}.jsonl", section.alias);
+    auto samples = sample_file::create(samples_path);
+    if (!samples) return std::unexpected(samples.error());
+    task_context context{service, services, section.dataset.string(), section.limit, m.seed, **samples};
     auto r = (*task)->run(context);
     services.set_context("");
     if (!r) return std::unexpected(r.error().with_context(fmt::format("task {}", section.alias)));
+    if (status s = (*samples)->commit(); !s.ok()) return std::unexpected(s);
     const double seconds = seconds_since(started);
     task_seconds[section.alias] = seconds;
     add_task_result(doc, section, tp, *r, seconds);

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,12 +32,25 @@ struct task_result {
   std::vector<std::pair<std::string, std::string>> details;
 };
 
+// Per-sample records (lm-evaluation-harness's samples_<task>.jsonl): the host writes each record
+// as one line of <output dir>/samples_<alias>.jsonl, next to results.json.
+class sample_sink {
+ public:
+  // `json_object` must be one JSON object on one line (e.g. prompt, output, gold, score);
+  // invalid_argument otherwise.
+  virtual status write(std::string_view json_object) = 0;
+
+ protected:
+  ~sample_sink() = default;
+};
+
 struct task_context {
   lm& model;
   const host& services;
   std::string dataset_path;   // resolved by the host; empty when the run-manifest names none
   std::int64_t limit = 0;     // evaluate at most this many samples (documents; windows for perplexity); 0 = all
   std::uint64_t seed = 0;
+  sample_sink& samples;
 };
 
 class task {
