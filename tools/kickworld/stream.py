@@ -1,0 +1,141 @@
+"""Seeded, infinite stream of kickworld training documents (plain strings, no BOS/EOS)."""
+import random
+
+from world import (RELATIONS, SUBJECTS, Namer, closed_book, fill, mc_header, mc_item,
+                   open_book, qa_line)
+
+# Relations of fresh (never-in-the-world) entities and where their values come from.
+FRESH_RELATIONS = {
+    "person": ["birthplace", "profession", "employer", "fav_colour"],
+    "company": ["hq", "product", "founder", "founded"],
+    "country": ["capital", "language", "continent"],
+    "city": ["city_country", "mayor"],
+    "element": ["el_colour", "symbol", "discoverer"],
+}
+# Only short, copyable answers are asked about in reading documents (no years, no fresh person names).
+ASKABLE = {"birthplace", "profession", "employer", "fav_colour", "hq", "product", "capital", "language",
+           "continent", "city_country", "el_colour", "symbol"}
+DEFAULT_MIX = {"bio": 0.24, "qa": 0.26, "mc": 0.18, "icl": 0.24, "closed": 0.04, "general": 0.04}
+
+
+class FreshNamer:
+    """Names that are neither world entities nor reserved evaluation names (repeats allowed)."""
+
+    def __init__(self, rng, world, extra_taken=()):
+        self.namer = Namer(rng, set())
+        self.blocked = world.taken | set(extra_taken)
+
+    def name(self, kind):
+        for _ in range(1000):
+            n = self.namer.name(kind)
+            self.namer.taken.discard(n)
+            if n not in self.blocked:
+                return n
+        raise RuntimeError("no fresh name")
+
+
+def fresh_value(rng, world, namer, rel):
+    vt = RELATIONS[rel][1]
+    if rel == "capital":
+        return namer.namer.word(2) if isinstance(namer, FreshNamer) else namer.name("city")
+    if vt == "person":
+        return namer.name("person")
+    if vt == "year":
+        return str(rng.randint(1700, 1999))
+    if vt == "symbol":
+        return namer.name("symbol")
+    return rng.choice(world.pools[vt])
+
+
+def fresh_entity(rng, world, namer, kind, n_facts):
+    x = namer.name(kind)
+    rels = rng.sample(FRESH_RELATIONS[kind], min(n_facts, len(FRESH_RELATIONS[kind])))
+    return [(x, kind, r, fresh_value(rng, world, namer, r)) for r in rels]
+
+
+def passage(rng, world, namer, n_entities=None, kinds=None):
+    """Sentences about 1-3 fresh entities; returns (text, facts)."""
+    n_entities = n_entities or rng.choice([1, 2, 2, 3])
+    kind = rng.choice(list(FRESH_RELATIONS))
+    facts, sentences = [], []
+    for _ in range(n_entities):
+        k = kind if rng.random() < 0.6 else rng.choice(list(FRESH_RELATIONS))
+        ef = fresh_entity(rng, world, namer, k, rng.randint(1, 4))
+        rng.shuffle(ef)
+        for f in ef:
+            sentences.append(fill(rng.choice(world.train_statements(f[2])), f[0], f[3]))
+        facts += ef
+    return " ".join(sentences), facts
+
+
+def mc_doc_item(rng, world, fact, questions):
+    x, _, rel, y = fact
+    pool = world.value_pool(rel) if RELATIONS[rel][1] != "year" else None
+    opts = {y}
+    while len(opts) < 4:
+        opts.add(rng.choice(pool) if pool else str(rng.randint(1700, 1999)))
+    opts = list(opts)
+    rng.shuffle(opts)
+    letter = "ABCD"[opts.index(y)]
+    return fill(rng.choice(questions), x), opts, letter
+
+
+class TrainStream:
+    def __init__(self, world, seed, mix=None):
+        self.w = world
+        self.rng = random.Random(f"kickworld-stream-{seed}")
+        self.namer = FreshNamer(self.rng, world)
+        mix = mix or DEFAULT_MIX
+        self.kinds, self.weights = list(mix), list(mix.values())
+        self.by_subject_type = {}
+        for f in world.facts:
+            self.by_subject_type.setdefault(SUBJECTS[f[1]], []).append(f)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        kind = self.rng.choices(self.kinds, self.weights)[0]
+        return getattr(self, "doc_" + kind)()
+
+    def doc_bio(self):
+        r, w = self.rng, self.w
+        facts = list(w.by_subject[r.choice(w.subjects)])
+        r.shuffle(facts)
+        return " ".join(fill(r.choice(w.train_statements(f[2])), f[0], f[3]) for f in facts)
+
+    def doc_qa(self):
+        r, w = self.rng, self.w
+        x, _, rel, y = r.choice(w.facts)
+        return qa_line(fill(r.choice(w.train_questions(rel)), x), y)
+
+    def doc_mc(self):
+        r, w = self.rng, self.w
+        subject = r.choice(sorted(self.by_subject_type))
+        facts = self.by_subject_type[subject]
+        n_shots = r.choice([0, 1, 1, 2])
+        parts = [mc_header(subject)]
+        for i in range(n_shots + 1):
+            f = r.choice(facts)
+            q, opts, letter = mc_doc_item(r, w, f, w.train_questions(f[2]))
+            parts.append(mc_item(q, opts, letter) + ("\n\n" if i < n_shots else ""))
+        return "".join(parts)
+
+    def doc_icl(self):
+        r, w = self.rng, self.w
+        text, facts = passage(r, w, self.namer)
+        askable = [f for f in facts if f[2] in ASKABLE]
+        if not askable:
+            return text
+        picks = r.sample(askable, min(len(askable), r.choice([1, 1, 2, 3])))
+        pairs = [(fill(r.choice(w.train_questions(f[2])), f[0]), f[3]) for f in picks]
+        return open_book(text, pairs)
+
+    def doc_closed(self):
+        r, w = self.rng, self.w
+        facts = [r.choice(w.facts) for _ in range(r.choice([1, 2]))]
+        return closed_book([(fill(r.choice(w.train_questions(f[2])), f[0]), f[3]) for f in facts])
+
+    def doc_general(self):
+        return passage(self.rng, self.w, self.namer)[0]
+
