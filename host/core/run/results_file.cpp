@@ -53,7 +53,7 @@ std::string format_number(const nlohmann::json& v) {
 
 std::string format_results_table(const nlohmann::json& results) {
   struct row {
-    std::string task, metric, value, stderr_text;
+    std::string task, metric, filter, value, stderr_text;
   };
   std::vector<row> rows;
   for (const auto& [alias, metrics] : results.at("results").items()) {
@@ -64,22 +64,24 @@ std::string format_results_table(const nlohmann::json& results) {
       const std::string filter = comma == std::string::npos ? "none" : key.substr(comma + 1);
       const std::string stderr_key = fmt::format("{}_stderr,{}", metric, filter);
       std::string err = metrics.contains(stderr_key) ? format_number(metrics.at(stderr_key)) : "N/A";
-      rows.push_back({alias, metric, format_number(value), err});
+      rows.push_back({alias, metric, filter, format_number(value), err});
     }
   }
-  std::size_t w_task = 4, w_metric = 6, w_value = 5, w_err = 6;
+  std::size_t w_task = 4, w_metric = 6, w_filter = 6, w_value = 5, w_err = 6;
   for (const row& r : rows) {
     w_task = std::max(w_task, r.task.size());
     w_metric = std::max(w_metric, r.metric.size());
+    w_filter = std::max(w_filter, r.filter.size());
     w_value = std::max(w_value, r.value.size());
     w_err = std::max(w_err, r.stderr_text.size());
   }
-  std::string out = fmt::format("| {:<{}} | {:<{}} | {:>{}} | {:>{}} |\n", "task", w_task, "metric", w_metric, "value",
-                                w_value, "stderr", w_err);
-  out += fmt::format("|{:-<{}}|{:-<{}}|{:->{}}:|{:->{}}:|\n", "", w_task + 2, "", w_metric + 2, "", w_value + 1, "", w_err + 1);
+  std::string out = fmt::format("| {:<{}} | {:<{}} | {:<{}} | {:>{}} | {:>{}} |\n", "task", w_task, "metric", w_metric,
+                                "filter", w_filter, "value", w_value, "stderr", w_err);
+  out += fmt::format("|{:-<{}}|{:-<{}}|{:-<{}}|{:->{}}:|{:->{}}:|\n", "", w_task + 2, "", w_metric + 2, "", w_filter + 2, "",
+                     w_value + 1, "", w_err + 1);
   for (const row& r : rows) {
-    out += fmt::format("| {:<{}} | {:<{}} | {:>{}} | {:>{}} |\n", r.task, w_task, r.metric, w_metric, r.value, w_value,
-                       r.stderr_text, w_err);
+    out += fmt::format("| {:<{}} | {:<{}} | {:<{}} | {:>{}} | {:>{}} |\n", r.task, w_task, r.metric, w_metric, r.filter,
+                       w_filter, r.value, w_value, r.stderr_text, w_err);
   }
   return out;
 }
