@@ -1,6 +1,7 @@
 // The heavy half of `kickhost run`: load, compress, evaluate, write results.json.
 #include <fmt/format.h>
 
+#include <charconv>
 #include <chrono>
 #include <ctime>
 
@@ -124,7 +125,13 @@ result<run_report> execute_run(const run_plan& plan, console_host& services) {
     const double seconds = seconds_since(started);
     task_seconds[section.alias] = seconds;
     add_task_result(doc, section, tp, *r, seconds);
+    // lm-eval's n-shot: a task that uses few-shot examples reports them as details "n_shot".
     doc["n-shot"][section.alias] = 0;
+    for (const auto& [key, value] : r->details) {
+      std::int64_t n = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (key == "n_shot" && ec == std::errc() && end == value.data() + value.size()) doc["n-shot"][section.alias] = n;
+    }
   }
   timings["tasks_seconds"] = task_seconds;
   timings["tokens_evaluated"] = service.tokens_evaluated();
