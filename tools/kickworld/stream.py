@@ -15,7 +15,7 @@ FRESH_RELATIONS = {
 # Only short, copyable answers are asked about in reading documents (no years, no fresh person names).
 ASKABLE = {"birthplace", "profession", "employer", "fav_colour", "hq", "product", "capital", "language",
            "continent", "city_country", "el_colour", "symbol"}
-DEFAULT_MIX = {"bio": 0.24, "qa": 0.26, "mc": 0.18, "icl": 0.24, "closed": 0.04, "general": 0.04}
+DEFAULT_MIX = {"bio": 0.25, "qa": 0.27, "mc": 0.13, "icl": 0.27, "closed": 0.04, "general": 0.04}
 
 
 class FreshNamer:
@@ -113,7 +113,7 @@ class TrainStream:
         r, w = self.rng, self.w
         subject = r.choice(sorted(self.by_subject_type))
         facts = self.by_subject_type[subject]
-        n_shots = r.choice([0, 1, 1, 2])
+        n_shots = r.choice([0, 1, 2, 3, 4, 5])  # the multiple-choice task defaults to 5 shots
         parts = [mc_header(subject)]
         for i in range(n_shots + 1):
             f = r.choice(facts)
