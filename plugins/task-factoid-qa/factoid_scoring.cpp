@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "text_fold.h"
+#include "python_text.h"
 
 namespace kick::factoid {
 
@@ -49,12 +49,10 @@ std::string scored_output(protocol p, std::string_view prompt, std::string_view 
   return out;
 }
 
-std::string normalize_for_match(std::string_view text) {
-  std::string no_spaces;
-  for (char ch : strip_ascii_whitespace(text)) {
-    if (ch != ' ') no_spaces.push_back(ch);
-  }
-  return lower_utf8(no_spaces);
+std::string normalize_for_match(std::string_view raw) {
+  std::string no_spaces = text::python_strip(raw);  // valid UTF-8 from here on
+  std::erase(no_spaces, ' ');
+  return text::lower_utf8(no_spaces);
 }
 
 bool matches_any_alias(protocol p, std::span<const std::string> aliases, std::string_view output) {

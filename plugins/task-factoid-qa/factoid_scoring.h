@@ -37,7 +37,9 @@ generate_options generation_options(protocol p, std::int64_t n_prompt_tokens, st
 // decoded sequence, i.e. the prompt followed by the generated text.
 std::string scored_output(protocol p, std::string_view prompt, std::string_view generated);
 
-// LLM-KICK's validate_response normalisation: strip, remove every ' ', lower-case.
+// LLM-KICK's validate_response normalisation with Python's str semantics (python_text.h):
+// str.strip() (Unicode whitespace), remove every ' ' (U+0020 only), str.lower() (full Unicode).
+// Ill-formed UTF-8 reads as U+FFFD, as the Python side's decoded text has it.
 std::string normalize_for_match(std::string_view text);
 
 // True when some alias, normalised, is a substring of the normalised `output`. An alias that

@@ -3,13 +3,12 @@
 #include <cmath>
 
 #include "mmlu_categories.h"
+#include "python_text.h"
 #include "text_util.h"
 
 namespace kick::mc {
 
 namespace {
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
@@ -34,9 +33,7 @@ std::string letter_prediction(std::string_view prompt, std::string_view generate
     // decoded(prompt + generated)[-1:]: with nothing generated (EOS), the prompt's last character.
     return std::string(last_character(generated.empty() ? prompt : generated));
   }
-  while (!generated.empty() && is_space(generated.front())) generated.remove_prefix(1);
-  while (!generated.empty() && is_space(generated.back())) generated.remove_suffix(1);
-  return std::string(generated);
+  return text::python_strip(generated);
 }
 
 std::size_t argmax_first(std::span<const double> values) {
@@ -47,16 +44,10 @@ std::size_t argmax_first(std::span<const double> values) {
   return best;
 }
 
-std::size_t utf8_length(std::string_view text) {
-  std::size_t n = 0;
-  for (char c : text) n += is_continuation_byte(c) ? 0 : 1;
-  return n;
-}
-
 std::size_t argmax_normalized(std::span<const double> logprobs, std::span<const std::string> choices) {
   std::vector<double> normalized(logprobs.size());
   for (std::size_t i = 0; i < logprobs.size(); ++i) {
-    const std::size_t length = i < choices.size() ? utf8_length(choices[i]) : 0;
+    const std::size_t length = i < choices.size() ? text::count_chars(choices[i]) : 0;
     normalized[i] = length == 0 ? logprobs[i] : logprobs[i] / static_cast<double>(length);
   }
   return argmax_first(normalized);

@@ -1,7 +1,8 @@
 // Scoring rules of the multiple-choice task, as pure functions.
-//   acc_letter: one greedily generated token; protocol kick: the generated text with surrounding
-//     whitespace stripped must equal the gold letter; llm-kick-code: the last character of
-//     prompt + generated text (the released code's decoded[-1:]) must equal it.
+//   acc_letter: one greedily generated token; protocol kick: the generated text stripped as by
+//     Python's str.strip() (Unicode whitespace; ill-formed UTF-8 reads as U+FFFD) must equal the
+//     gold letter; llm-kick-code: the last character of prompt + generated text (the released
+//     code's decoded[-1:]) must equal it.
 //   acc: argmax over the log-likelihoods of the continuations " A" .. " D" (lm-evaluation-harness).
 //   acc_norm: argmax of log-likelihood / length of the choice in characters (lm-evaluation-harness
 //     divides by len(choice), the choice being the letter, so for letters acc_norm equals acc).
@@ -29,8 +30,6 @@ std::string letter_prediction(std::string_view prompt, std::string_view generate
 std::size_t argmax_first(std::span<const double> values);
 // `choices` are the texts whose length (in Unicode code points, as Python's len) divides each value.
 std::size_t argmax_normalized(std::span<const double> logprobs, std::span<const std::string> choices);
-// Code points of UTF-8 text (bytes that do not start one are not counted).
-std::size_t utf8_length(std::string_view text);
 
 // Correct answers among n items; mean and lm-evaluation-harness's standard error of a mean of
 // 0/1 values, sqrt(p (1 - p) / (n - 1)) (none for n < 2).

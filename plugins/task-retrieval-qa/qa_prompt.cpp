@@ -1,6 +1,6 @@
 #include "qa_prompt.h"
 
-#include "text_normalize.h"
+#include "python_text.h"
 
 namespace kick::retrieval {
 namespace {
@@ -9,7 +9,7 @@ std::string join_prompt(std::string_view evidence, std::string_view block) {
   std::string prompt(evidence);
   prompt.append("\n\n");
   prompt.append(block);
-  return python_strip(prompt);
+  return text::python_strip(prompt);
 }
 
 }  // namespace
@@ -25,7 +25,7 @@ built_prompt build_prompt(book b, std::string_view question, std::string_view ev
   built_prompt p;
   p.question_block = question_block(b, question);
   std::string kept;
-  if (b == book::open) kept = truncate_chars(evidence, max_evidence_chars, &p.evidence_truncated);
+  if (b == book::open) kept = text::truncate_chars(evidence, max_evidence_chars, &p.evidence_truncated);
   p.text = join_prompt(kept, p.question_block);
   return p;
 }
@@ -33,16 +33,16 @@ built_prompt build_prompt(book b, std::string_view question, std::string_view ev
 std::string record_prompt(book b, std::string_view question, std::string_view evidence, std::size_t max_evidence_chars) {
   std::string kept;
   if (b == book::open) {
-    kept = truncate_chars(evidence, max_evidence_chars);
+    kept = text::truncate_chars(evidence, max_evidence_chars);
     bool shortened = false;
-    kept = truncate_chars(kept, k_record_evidence_chars, &shortened);
+    kept = text::truncate_chars(kept, k_record_evidence_chars, &shortened);
     if (shortened) kept.append("...");
   }
   return join_prompt(kept, question_block(b, question));
 }
 
 std::string first_line_prediction(std::string_view generated) {
-  return python_strip(generated.substr(0, generated.find('\n')));
+  return text::python_strip(generated.substr(0, generated.find('\n')));
 }
 
 result<std::string> code_prediction(std::string_view decoded, std::string_view question_block) {
@@ -54,7 +54,7 @@ result<std::string> code_prediction(std::string_view decoded, std::string_view q
   const std::size_t start = first + question_block.size();
   const std::size_t next = decoded.find(question_block, start);
   const std::string_view part = decoded.substr(start, next == std::string_view::npos ? std::string_view::npos : next - start);
-  const std::string stripped = python_strip(part);
+  const std::string stripped = text::python_strip(part);
   return stripped.substr(0, stripped.find('\n'));
 }
 

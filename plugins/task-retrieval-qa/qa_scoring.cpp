@@ -5,6 +5,7 @@
 #include <map>
 #include <vector>
 
+#include "python_text.h"
 #include "text_normalize.h"
 
 namespace kick::retrieval {
@@ -16,7 +17,7 @@ bool lenient_normalized(std::string_view prediction, std::string_view gold) {
 }
 
 double f1_normalized(const std::vector<std::string>& prediction_tokens, std::string_view gold) {
-  const std::vector<std::string> gold_tokens = python_split(gold);
+  const std::vector<std::string> gold_tokens = text::python_split(gold);
   std::map<std::string_view, std::int64_t> gold_counts;
   for (const std::string& t : gold_tokens) ++gold_counts[t];
   std::int64_t n_same = 0;
@@ -44,12 +45,12 @@ bool lenient_exact_match(std::string_view prediction, std::string_view gold) {
 }
 
 double token_f1(std::string_view prediction, std::string_view gold) {
-  return f1_normalized(python_split(normalize_answer(prediction)), normalize_answer(gold));
+  return f1_normalized(text::python_split(normalize_answer(prediction)), normalize_answer(gold));
 }
 
 item_score score_prediction(std::string_view prediction, std::span<const std::string> golds, protocol p) {
   const std::string pred = normalize_answer(prediction);
-  const std::vector<std::string> pred_tokens = python_split(pred);
+  const std::vector<std::string> pred_tokens = text::python_split(pred);
   item_score best;
   for (const std::string& raw_gold : golds) {
     const std::string gold = normalize_answer(raw_gold);

@@ -1,30 +1,11 @@
 #include "text_normalize.h"
 
 #include <algorithm>
-#include <span>
 
-#include "unicode_tables.h"
+#include "python_text.h"
 
 namespace kick::retrieval {
 namespace {
-
-constexpr char32_t k_replacement = 0xFFFD;
-constexpr char32_t k_capital_sigma = 0x3A3;
-constexpr char32_t k_small_sigma = 0x3C3;
-constexpr char32_t k_final_sigma = 0x3C2;
-
-bool in_ranges(std::span<const tables::code_range> ranges, char32_t c) {
-  auto it = std::upper_bound(ranges.begin(), ranges.end(), c,
-                             [](char32_t v, const tables::code_range& r) { return v < r.first; });
-  if (it == ranges.begin()) return false;
-  --it;
-  return c <= it->last;
-}
-
-bool is_cased(char32_t c) { return in_ranges({tables::k_cased, tables::k_cased_size}, c); }
-bool is_case_ignorable(char32_t c) {
-  return in_ranges({tables::k_case_ignorable, tables::k_case_ignorable_size}, c);
-}
 
 // string.punctuation plus the four characters the official script adds (` is already ASCII).
 bool is_trivia_punctuation(char32_t c) {
@@ -35,192 +16,24 @@ bool is_trivia_punctuation(char32_t c) {
   return c == 0x2018 || c == 0x2019 || c == 0xB4;
 }
 
-// CPython's handle_capital_sigma: final when a cased letter precedes (skipping case-ignorable
-// characters) and none follows.
-char32_t lower_sigma(std::u32string_view text, std::size_t i) {
-  std::size_t j = i;
-  while (j > 0 && is_case_ignorable(text[j - 1])) --j;
-  if (j == 0 || !is_cased(text[j - 1])) return k_small_sigma;
-  std::size_t k = i + 1;
-  while (k < text.size() && is_case_ignorable(text[k])) ++k;
-  return (k == text.size() || !is_cased(text[k])) ? k_final_sigma : k_small_sigma;
-}
-
 // Whether an article (a, an, the) starts at `i` with word boundaries on both sides; returns its
 // length, or 0.
-std::size_t article_at(std::u32string_view text, std::size_t i) {
-  if (i > 0 && is_word_char(text[i - 1])) return 0;
+std::size_t article_at(std::u32string_view s, std::size_t i) {
+  if (i > 0 && text::is_word_char(s[i - 1])) return 0;
   for (std::u32string_view word : {std::u32string_view(U"a"), std::u32string_view(U"an"), std::u32string_view(U"the")}) {
-    if (text.substr(i, word.size()) != word) continue;
+    if (s.substr(i, word.size()) != word) continue;
     const std::size_t end = i + word.size();
-    if (end == text.size() || !is_word_char(text[end])) return word.size();
+    if (end == s.size() || !text::is_word_char(s[end])) return word.size();
   }
   return 0;
 }
 
 }  // namespace
 
-std::u32string decode_utf8(std::string_view text) {
-  std::u32string out;
-  out.reserve(text.size());
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const unsigned char b0 = byte(i);
-    if (b0 < 0x80) {
-      out.push_back(b0);
-      ++i;
-      continue;
-    }
-    std::size_t n_continuation = 0;
-    unsigned char low = 0x80, high = 0xBF;  // allowed range of the second byte
-    char32_t cp = 0;
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-      n_continuation = 1;
-      cp = b0 & 0x1F;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      n_continuation = 2;
-      cp = b0 & 0x0F;
-      if (b0 == 0xE0) low = 0xA0;
-      if (b0 == 0xED) high = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      n_continuation = 3;
-      cp = b0 & 0x07;
-      if (b0 == 0xF0) low = 0x90;
-      if (b0 == 0xF4) high = 0x8F;
-    } else {
-      out.push_back(k_replacement);
-      ++i;
-      continue;
-    }
-    std::size_t k = 1;
-    for (; k <= n_continuation; ++k) {
-      if (i + k >= text.size()) break;
-      const unsigned char b = byte(i + k);
-      const unsigned char lo = k == 1 ? low : 0x80, hi = k == 1 ? high : 0xBF;
-      if (b < lo || b > hi) break;
-      cp = (cp << 6) | (b & 0x3F);
-    }
-    if (k <= n_continuation) {
-      out.push_back(k_replacement);  // the maximal valid prefix becomes one U+FFFD
-      i += k;
-      continue;
-    }
-    out.push_back(cp);
-    i += n_continuation + 1;
-  }
-  return out;
-}
-
-std::string encode_utf8(std::u32string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char32_t c : text) {
-    if (c > 0x10FFFF || (c >= 0xD800 && c < 0xE000)) c = k_replacement;
-    if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    } else if (c < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (c >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (c >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    }
-  }
-  return out;
-}
-
-bool is_python_space(char32_t c) {
-  if (c < 0x80) return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20);
-  return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
-         c == 0x202F || c == 0x205F || c == 0x3000;
-}
-
-bool is_word_char(char32_t c) {
-  if (c < 0x80) return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-  return in_ranges({tables::k_word, tables::k_word_size}, c);
-}
-
-char32_t simple_lowercase(char32_t c) {
-  if (c < 0x80) return (c >= 'A' && c <= 'Z') ? c + 32 : c;
-  const std::span<const tables::case_range> ranges(tables::k_lowercase, tables::k_lowercase_size);
-  auto it = std::upper_bound(ranges.begin(), ranges.end(), c,
-                             [](char32_t v, const tables::case_range& r) { return v < r.first; });
-  if (it == ranges.begin()) return c;
-  --it;
-  if (c > it->last || (c - it->first) % it->stride != 0) return c;
-  return static_cast<char32_t>(static_cast<std::int64_t>(c) + it->delta);
-}
-
-std::u32string python_lower(std::u32string_view text) {
-  std::u32string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char32_t c = text[i];
-    if (c == k_capital_sigma) {
-      out.push_back(lower_sigma(text, i));
-    } else if (c == 0x130) {  // LATIN CAPITAL LETTER I WITH DOT ABOVE: the one multi-character mapping
-      out.push_back(U'i');
-      out.push_back(0x307);
-    } else {
-      out.push_back(simple_lowercase(c));
-    }
-  }
-  return out;
-}
-
-std::string python_strip(std::string_view text) {
-  const std::u32string cps = decode_utf8(text);
-  std::size_t begin = 0, end = cps.size();
-  while (begin < end && is_python_space(cps[begin])) ++begin;
-  while (end > begin && is_python_space(cps[end - 1])) --end;
-  return encode_utf8(std::u32string_view(cps).substr(begin, end - begin));
-}
-
-std::vector<std::string> python_split(std::string_view text) {
-  const std::u32string cps = decode_utf8(text);
-  std::vector<std::string> words;
-  std::size_t i = 0;
-  while (i < cps.size()) {
-    while (i < cps.size() && is_python_space(cps[i])) ++i;
-    const std::size_t start = i;
-    while (i < cps.size() && !is_python_space(cps[i])) ++i;
-    if (i > start) words.push_back(encode_utf8(std::u32string_view(cps).substr(start, i - start)));
-  }
-  return words;
-}
-
-// Code points are counted by their lead bytes (valid UTF-8, as every JSON string is, has one
-// per code point).
-std::size_t count_chars(std::string_view text) {
-  return static_cast<std::size_t>(
-      std::count_if(text.begin(), text.end(), [](char b) { return (static_cast<unsigned char>(b) & 0xC0) != 0x80; }));
-}
-
-std::string truncate_chars(std::string_view text, std::size_t n_chars, bool* truncated) {
-  std::size_t n_seen = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
-    if (n_seen == n_chars) {
-      if (truncated != nullptr) *truncated = true;
-      return std::string(text.substr(0, i));
-    }
-    ++n_seen;
-  }
-  if (truncated != nullptr) *truncated = false;
-  return std::string(text);
-}
-
-std::string normalize_answer(std::string_view text) {
-  std::u32string s = decode_utf8(text);
+std::string normalize_answer(std::string_view answer) {
+  std::u32string s = text::decode_utf8(answer);
   std::replace(s.begin(), s.end(), U'_', U' ');
-  s = python_lower(s);
+  s = text::python_lower(s);
   for (char32_t& c : s) {
     if (is_trivia_punctuation(c)) c = U' ';
   }
@@ -235,7 +48,7 @@ std::string normalize_answer(std::string_view text) {
     }
   }
   std::string out;
-  for (const std::string& word : python_split(encode_utf8(without_articles))) {
+  for (const std::string& word : text::python_split(text::encode_utf8(without_articles))) {
     if (!out.empty()) out.push_back(' ');
     out += word;
   }

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "python_text.h"
 #include "text_normalize.h"
 
 namespace kick::retrieval {
@@ -97,7 +98,7 @@ status parse_row(const json_row& r, std::string_view path, const trivia_read_opt
   if (question == doc.end() || question->is_null()) return error("no 'question'");
   if (!question->is_string()) return error("'question' is not a string");
   out.question = question->get<std::string>();
-  if (python_strip(out.question).empty()) return error("'question' is empty");
+  if (text::python_strip(out.question).empty()) return error("'question' is empty");
 
   if (auto id = doc.find("question_id"); id != doc.end() && !id->is_null()) {
     if (!id->is_string()) return error("'question_id' is not a string");
@@ -125,10 +126,10 @@ status parse_row(const json_row& r, std::string_view path, const trivia_read_opt
   out.has_wiki = *wiki != nullptr;
   out.has_search = *search != nullptr;
   if (options.keep_evidence) {
-    if (out.has_wiki) out.evidence = truncate_chars(**wiki, options.evidence_chars_kept);
+    if (out.has_wiki) out.evidence = text::truncate_chars(**wiki, options.evidence_chars_kept);
     if (out.has_search) {
-      const std::size_t used = count_chars(out.evidence);
-      if (used < options.evidence_chars_kept) out.evidence += truncate_chars(**search, options.evidence_chars_kept - used);
+      const std::size_t used = text::count_chars(out.evidence);
+      if (used < options.evidence_chars_kept) out.evidence += text::truncate_chars(**search, options.evidence_chars_kept - used);
     }
   }
   return status::success();

@@ -67,17 +67,3 @@ TEST_CASE("normalisation is idempotent on its own output", "[retrieval][normaliz
     CHECK(normalize_answer(once) == once);
   }
 }
-
-TEST_CASE("strip, split and truncation follow Python's str semantics", "[retrieval][normalize]") {
-  using namespace kick::retrieval;
-  CHECK(python_strip("\u3000 \n x y \u00a0\t") == "x y");
-  CHECK(python_split(" a\u2028b  c\x1c") == std::vector<std::string>{"a", "b", "c"});
-  bool truncated = true;
-  CHECK(truncate_chars("\u00e9t\u00e9", 2, &truncated) == "\u00e9t");  // code points, not bytes
-  CHECK(truncated);
-  CHECK(truncate_chars("\u00e9t\u00e9", 3, &truncated) == "\u00e9t\u00e9");
-  CHECK_FALSE(truncated);
-  CHECK(truncate_chars("abc", 0, &truncated).empty());
-  CHECK(truncated);
-  CHECK(count_chars("\u00e9\U0001F600x") == 3);
-}

@@ -1,12 +1,12 @@
-// Unicode facts behind Python's str.lower() and re's \w, as TriviaQA's normalize_answer sees
-// them; generated into unicode_tables.cpp by gen_unicode_tables.py. Every table is sorted by
+// Unicode facts behind Python's str.lower() and re's \w, as python_text.h needs them;
+// generated into unicode_tables.cpp by gen_unicode_tables.py. Every table is sorted by
 // `first` and its ranges do not overlap.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
-namespace kick::retrieval::tables {
+namespace kick::text::tables {
 
 // Every `stride`-th code point of [first, last] (stride 1 or 2) lower-cases to cp + delta.
 struct case_range {
@@ -30,4 +30,4 @@ extern const std::size_t k_cased_size;
 extern const code_range k_case_ignorable[];   // Unicode Case_Ignorable
 extern const std::size_t k_case_ignorable_size;
 
-}  // namespace kick::retrieval::tables
+}  // namespace kick::text::tables
