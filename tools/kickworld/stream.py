@@ -15,6 +15,8 @@ FRESH_RELATIONS = {
 # Only short, copyable answers are asked about in reading documents (no years, no fresh person names).
 ASKABLE = {"birthplace", "profession", "employer", "fav_colour", "hq", "product", "capital", "language",
            "continent", "city_country", "el_colour", "symbol"}
+EASY_TYPES = ["city", "country", "company", "person", "year", "symbol", "profession", "colour", "product",
+              "continent", "language"]
 DEFAULT_MIX = {"bio": 0.25, "qa": 0.27, "mc": 0.13, "icl": 0.27, "closed": 0.04, "general": 0.04}
 
 
@@ -68,12 +70,18 @@ def passage(rng, world, namer, n_entities=None, kinds=None):
     return " ".join(sentences), facts
 
 
-def mc_doc_item(rng, world, fact, questions):
+def mc_doc_item(rng, world, fact, questions, easy=False):
+    """An MMLU-style item; distractors of the answer's own type, or (easy) of other types, which
+    teaches the letter mechanism without needing the fact."""
     x, _, rel, y = fact
     pool = world.value_pool(rel) if RELATIONS[rel][1] != "year" else None
     opts = {y}
     while len(opts) < 4:
-        opts.add(rng.choice(pool) if pool else str(rng.randint(1700, 1999)))
+        if easy:
+            other = rng.choice([t for t in EASY_TYPES if t != RELATIONS[rel][1]])
+            opts.add(str(rng.randint(1700, 1999)) if other == "year" else rng.choice(world.pools[other]))
+        else:
+            opts.add(rng.choice(pool) if pool else str(rng.randint(1700, 1999)))
     opts = list(opts)
     rng.shuffle(opts)
     letter = "ABCD"[opts.index(y)]
@@ -109,7 +117,10 @@ class TrainStream:
         x, _, rel, y = r.choice(w.facts)
         return qa_line(fill(r.choice(w.train_questions(rel)), x), y)
 
-    def doc_mc(self):
+    def doc_mc_easy(self):
+        return self.doc_mc(easy=True)
+
+    def doc_mc(self, easy=False):
         r, w = self.rng, self.w
         subject = r.choice(sorted(self.by_subject_type))
         facts = self.by_subject_type[subject]
@@ -117,7 +128,7 @@ class TrainStream:
         parts = [mc_header(subject)]
         for i in range(n_shots + 1):
             f = r.choice(facts)
-            q, opts, letter = mc_doc_item(r, w, f, w.train_questions(f[2]))
+            q, opts, letter = mc_doc_item(r, w, f, w.train_questions(f[2]), easy and r.random() < 0.5)
             parts.append(mc_item(q, opts, letter) + ("\n\n" if i < n_shots else ""))
         return "".join(parts)
 

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import random
+import shutil
 import time
 import tomllib
 
@@ -67,12 +68,16 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--bench", type=int, default=0, help="only time this many steps")
+    ap.add_argument("--init", help="start from this ckpt.pt's weights (a continuation phase: fresh optimizer, "
+                                   "this config's schedule and mix); the tokenizer is taken from its folder")
     a = ap.parse_args()
     with open(a.config, "rb") as fh:
         cfg = tomllib.load(fh)
     t, m = cfg["train"], dict(cfg["model"])
     torch.set_num_threads(t["threads"])
     os.makedirs(a.out, exist_ok=True)
+    if a.init and not os.path.exists(f"{a.out}/tokenizer.model"):
+        shutil.copy(os.path.join(os.path.dirname(a.init), "tokenizer.model"), f"{a.out}/tokenizer.model")
     sp_path = train_tokenizer(cfg, a.data, a.out)
     sp = spm.SentencePieceProcessor(model_file=sp_path)
     m["vocab_size"] = sp.get_piece_size()
@@ -81,6 +86,8 @@ def main():
     torch.manual_seed(t["seed"])
     model = Llama(m)
     model.init_weights(torch.Generator().manual_seed(t["seed"]))
+    if a.init:
+        model.load_state_dict(torch.load(a.init)["model"])
     n_params = sum(p.numel() for p in model.parameters())
     with open(f"{a.data}/world.json") as fh:
         world = World(json.load(fh))
