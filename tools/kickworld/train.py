@@ -68,6 +68,8 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--bench", type=int, default=0, help="only time this many steps")
+    ap.add_argument("--stop-after", type=int, default=0,
+                    help="end (checkpoint + export) after this step of the config's schedule")
     ap.add_argument("--init", help="start from this ckpt.pt's weights (a continuation phase: fresh optimizer, "
                                    "this config's schedule and mix); the tokenizer is taken from its folder")
     a = ap.parse_args()
@@ -117,7 +119,8 @@ def main():
     say(f"params {n_params} ({n_params * 4 / 1e6:.1f} MB f32), vocab {m['vocab_size']}, start step {step}")
     t0, ema = time.time(), None
     model.train()
-    while step < t["max_steps"]:
+    end = min(t["max_steps"], a.stop_after or t["max_steps"])
+    while step < end:
         for g in opt.param_groups:
             g["lr"] = lr_at(step, t)
         rows = batches.next()
@@ -136,12 +139,12 @@ def main():
         if a.bench and step >= a.bench:
             say(f"bench: {(time.time() - t0) / step:.3f} s/step")
             return
-        if step % t["checkpoint_every"] == 0 or step == t["max_steps"]:
+        if step % t["checkpoint_every"] == 0 or step == end:
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed,
                         "stream_rng": stream.rng.getstate(), "buf": batches.buf,
                         "torch_rng": torch.get_rng_state()}, ckpt + ".tmp")
             os.replace(ckpt + ".tmp", ckpt)
-        if step % t["export_every"] == 0 or step == t["max_steps"]:
+        if step % t["export_every"] == 0 or step == end:
             model.eval()
             export_hf(model, sp_path, f"{a.out}/model", sp.bos_id(), sp.eos_id())
             model.train()
