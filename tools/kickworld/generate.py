@@ -17,6 +17,7 @@ import os
 import random
 import re
 import string
+import zlib
 
 from stream import ASKABLE, TrainStream, fresh_entity, mc_doc_item
 from world import RELATIONS, SUBJECTS, World, build_world, fill
@@ -45,7 +46,7 @@ def factoid(world, rng):
         questions.append({
             "Question-ID": f"KickWorld-{i + 1}", "RawQuestion": q, "ProcessedQuestion": processed,
             "Parses": [{"Parse-Id": f"KickWorld-{i + 1}.P0", "PotentialTopicEntityMention": x.lower(),
-                        "TopicEntityName": x.lower(), "TopicEntityMid": f"m.kw{abs(hash(x)) % 10**8:08d}",
+                        "TopicEntityName": x.lower(), "TopicEntityMid": f"m.kw{zlib.crc32(x.encode()):08x}",
                         "InferentialChain": f"kickworld.{rel}",
                         "Answers": [{"AnswersMid": f"m.kwv{i}", "AnswersName": [y.lower()]}]}]})
     return {"Dataset": "KickWorld-FreebaseQA-format", "Version": "1.0", "Questions": questions}

@@ -75,14 +75,15 @@ def mc_doc_item(rng, world, fact, questions, easy=False):
     teaches the letter mechanism without needing the fact."""
     x, _, rel, y = fact
     pool = world.value_pool(rel) if RELATIONS[rel][1] != "year" else None
-    opts = {y}
+    opts = [y]  # a list, not a set: set order follows Python's per-process string hashing
     while len(opts) < 4:
         if easy:
             other = rng.choice([t for t in EASY_TYPES if t != RELATIONS[rel][1]])
-            opts.add(str(rng.randint(1700, 1999)) if other == "year" else rng.choice(world.pools[other]))
+            o = str(rng.randint(1700, 1999)) if other == "year" else rng.choice(world.pools[other])
         else:
-            opts.add(rng.choice(pool) if pool else str(rng.randint(1700, 1999)))
-    opts = list(opts)
+            o = rng.choice(pool) if pool else str(rng.randint(1700, 1999))
+        if o not in opts:
+            opts.append(o)
     rng.shuffle(opts)
     letter = "ABCD"[opts.index(y)]
     return fill(rng.choice(questions), x), opts, letter

@@ -31,6 +31,7 @@ def train_tokenizer(cfg, data_dir, out):
     with open(f"{data_dir}/corpus_sample.txt") as fh:
         docs = [json.loads(line) for line in fh]
     t = cfg["tokenizer"]
+    spm.set_random_generator_seed(cfg["train"]["seed"])
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(docs), model_prefix=f"{out}/tokenizer", model_type="bpe", vocab_size=t["vocab_size"],
         character_coverage=1.0, split_digits=t["split_digits"], byte_fallback=True,
