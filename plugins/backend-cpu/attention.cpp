@@ -81,7 +81,7 @@ void attention(const float* q, std::int64_t n_tokens, std::int64_t pos0, std::in
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim)));
   const head_fn attend = head_kernel(ctx.kernels());
   // Small problems run on the calling thread: waking the team would cost more than the work.
-  const bool parallel = n_tokens * n_heads * (pos0 + n_tokens) * head_dim >= 32768;
+  const bool parallel = n_tokens * n_heads * (pos0 + n_tokens) * head_dim >= (std::int64_t{1} << 20);
 #pragma omp parallel for collapse(2) num_threads(ctx.n_threads()) schedule(dynamic) if (parallel)
   for (std::int64_t t = 0; t < n_tokens; ++t) {
     for (std::int64_t h = 0; h < n_heads; ++h) {

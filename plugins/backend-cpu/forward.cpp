@@ -195,7 +195,7 @@ void cpu_runner::layer_forward(std::int64_t layer, std::int64_t n_tokens, std::i
   float* g = gate_.data();
   const float* u = up_.data();
   const std::int64_t n_ff_total = n_tokens * c.n_ff;
-#pragma omp parallel for num_threads(ctx_.n_threads()) schedule(static) if (n_ff_total >= 16384)
+#pragma omp parallel for num_threads(ctx_.n_threads()) schedule(static) if (n_ff_total >= (std::int64_t{1} << 18))
   for (std::int64_t i = 0; i < n_ff_total; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
   matmul(w.w_down, g, n_tokens, tmp_.data(), d, ctx_);
   add_rows(x_.data(), tmp_.data(), n_tokens * d);

@@ -25,7 +25,7 @@ namespace {
 
 // Multiply-adds below which a product runs on the calling thread: waking the team would cost
 // more than the work.
-constexpr std::int64_t k_parallel_min_work = std::int64_t{1} << 16;
+constexpr std::int64_t k_parallel_min_work = std::int64_t{1} << 20;
 
 // Rows are numbered across the jobs; the job of a global row is found by a short scan.
 struct row_ranges {
