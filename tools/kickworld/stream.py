@@ -17,6 +17,7 @@ ASKABLE = {"birthplace", "profession", "employer", "fav_colour", "hq", "product"
            "continent", "city_country", "el_colour", "symbol"}
 EASY_TYPES = ["city", "country", "company", "person", "year", "symbol", "profession", "colour", "product",
               "continent", "language"]
+ECHO_QUESTIONS = ["Which option is {y}?", "Which of these is {y}?", "Pick the option {y}.", "Where is {y} in this list?"]
 DEFAULT_MIX = {"bio": 0.25, "qa": 0.27, "mc": 0.13, "icl": 0.27, "closed": 0.04, "general": 0.04}
 
 
@@ -121,7 +122,12 @@ class TrainStream:
     def doc_mc_easy(self):
         return self.doc_mc(easy=True)
 
-    def doc_mc(self, easy=False):
+    def doc_mc_echo(self):
+        """MC documents where half the items name their answer ("Which option is {y}?"): they teach
+        the lookup from a known value to its option letter in the task's own format."""
+        return self.doc_mc(echo=True)
+
+    def doc_mc(self, easy=False, echo=False):
         r, w = self.rng, self.w
         subject = r.choice(sorted(self.by_subject_type))
         facts = self.by_subject_type[subject]
@@ -130,6 +136,8 @@ class TrainStream:
         for i in range(n_shots + 1):
             f = r.choice(facts)
             q, opts, letter = mc_doc_item(r, w, f, w.train_questions(f[2]), easy and r.random() < 0.5)
+            if echo and r.random() < 0.5:
+                q = r.choice(ECHO_QUESTIONS).replace("{y}", f[3])
             parts.append(mc_item(q, opts, letter) + ("\n\n" if i < n_shots else ""))
         return "".join(parts)
 
