@@ -35,11 +35,9 @@ staged_run stage(const std::string& name, const std::filesystem::path& dataset, 
   s.dir = kick::test::scratch_dir(name);
   kick::test::tiny_model_shape shape;
   shape.seq_len = 512;
-  kick::test::write_tiny_llama2c(s.dir / "model.bin", shape, 77);
-  kick::test::write_tiny_tokenizer(s.dir / "tokenizer.bin", shape.vocab_size);
+  const std::string head = kick::test::write_tiny_run_files(s.dir, shape, 77);
   s.manifest = s.dir / "run.toml";
-  write_file(s.manifest, "description = \"factoid e2e\"\nseed = 1\n[model]\npath = \"model.bin\"\ntokenizer = \"tokenizer.bin\"\n"
-                         "[backend]\nname = \"cpu\"\nthreads = 1\n[[task]]\nname = \"factoid-qa\"\ndataset = \"" +
+  write_file(s.manifest, "description = \"factoid e2e\"\nseed = 1\n" + head + "[[task]]\nname = \"factoid-qa\"\ndataset = \"" +
                              dataset.string() + "\"\n" + task_lines);
   return s;
 }

@@ -32,8 +32,7 @@ staged stage(const std::string& name) {
   s.dir = scratch_dir(name);
   kick::test::tiny_model_shape shape;
   shape.seq_len = 1024;
-  kick::test::write_tiny_llama2c(s.dir / "model.bin", shape, 77);
-  kick::test::write_tiny_tokenizer(s.dir / "tokenizer.bin", shape.vocab_size);
+  const std::string head = kick::test::write_tiny_run_files(s.dir, shape, 77);
   const auto mmlu = s.dir / "mmlu";
   write_file(mmlu / "dev" / "astronomy_dev.csv",
              "\"" + k_long_dev_question + "\",Mars,Venus,\"Sun, a star\",Moon,C\r\nRed planet?,Mars,Venus,Earth,Moon,A\r\n");
@@ -42,18 +41,7 @@ staged stage(const std::string& name) {
   write_file(mmlu / "dev" / "kw_fiction_dev.csv", "\"" + k_long_dev_question + "\",w,x,y,z,D\nBig?,ant,cat,whale,dog,C\n");
   write_file(mmlu / "test" / "kw_fiction_test.csv", "Q1?,p,q,r,None,C\nQ2?,p,q,r,s,A\n\"Q3,\nwith a new line\",p,q,r,s,B");
   s.manifest = s.dir / "run.toml";
-  write_file(s.manifest, R"(
-seed = 1
-[model]
-path = "model.bin"
-tokenizer = "tokenizer.bin"
-[backend]
-name = "cpu"
-threads = 1
-[[task]]
-name = "multiple-choice"
-dataset = "mmlu"
-)");
+  write_file(s.manifest, "seed = 1\n" + head + "[[task]]\nname = \"multiple-choice\"\ndataset = \"mmlu\"\n");
   return s;
 }
 

@@ -38,11 +38,9 @@ staged_run stage(const std::string& name, const std::string& tasks) {
   s.dir = kick::test::scratch_dir(name);
   kick::test::tiny_model_shape shape;
   shape.seq_len = 1024;
-  kick::test::write_tiny_llama2c(s.dir / "model.bin", shape, 91);
-  kick::test::write_tiny_tokenizer(s.dir / "tokenizer.bin", shape.vocab_size);
+  const std::string head = kick::test::write_tiny_run_files(s.dir, shape, 91);
   s.manifest = s.dir / "run.toml";
-  write_file(s.manifest, "description = \"retrieval e2e\"\nseed = 1\n[model]\npath = \"model.bin\"\ntokenizer = \"tokenizer.bin\"\n"
-                         "[backend]\nname = \"cpu\"\nthreads = 1\n"s + tasks);
+  write_file(s.manifest, "description = \"retrieval e2e\"\nseed = 1\n" + head + tasks);
   return s;
 }
 

@@ -23,26 +23,13 @@ struct staged_run {
 staged_run stage(const std::string& name) {
   staged_run s;
   s.dir = scratch_dir(name);
-  kick::test::write_tiny_llama2c(s.dir / "model.bin", {}, 1234);
-  kick::test::write_tiny_tokenizer(s.dir / "tokenizer.bin", 272);
+  const std::string head = kick::test::write_tiny_run_files(s.dir, {}, 1234);
   std::string text;
   for (int i = 0; i < 40; ++i) text += "the cat sat on the mat and the dog ate the hat. ";
   write_file(s.dir / "text.txt", text);
   s.manifest = s.dir / "run.toml";
-  write_file(s.manifest, R"(
-description = "e2e"
-seed = 3
-[model]
-path = "model.bin"
-tokenizer = "tokenizer.bin"
-[backend]
-name = "cpu"
-threads = 1
-[[task]]
-name = "perplexity"
-dataset = "text.txt"
-seqlen = 64
-)");
+  write_file(s.manifest, "description = \"e2e\"\nseed = 3\n" + head +
+                             "[[task]]\nname = \"perplexity\"\ndataset = \"text.txt\"\nseqlen = 64\n");
   return s;
 }
 

@@ -68,4 +68,10 @@ void write_tiny_tokenizer(const std::filesystem::path& file, std::int32_t vocab_
   }
 }
 
+std::string write_tiny_run_files(const std::filesystem::path& dir, const tiny_model_shape& shape, std::uint64_t seed) {
+  write_tiny_llama2c(dir / "model.bin", shape, seed);
+  write_tiny_tokenizer(dir / "tokenizer.bin", shape.vocab_size);
+  return "[model]\npath = \"model.bin\"\ntokenizer = \"tokenizer.bin\"\n[backend]\nname = \"cpu\"\nthreads = 1\n";
+}
+
 }  // namespace kick::test

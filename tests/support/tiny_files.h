@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <string>
 
 namespace kick::test {
 
@@ -23,5 +24,10 @@ void write_tiny_llama2c(const std::filesystem::path& file, const tiny_model_shap
 // tokenizer.bin: <unk>, <s>, </s>, the 256 byte tokens <0x00>..<0xFF>, then " " and a few
 // letters, padded to vocab_size with unique unused pieces.
 void write_tiny_tokenizer(const std::filesystem::path& file, std::int32_t vocab_size);
+
+// Writes model.bin (write_tiny_llama2c) and tokenizer.bin (write_tiny_tokenizer) into `dir` and
+// returns the [model] and [backend] tables of a run-manifest that uses them on the cpu backend with
+// one thread; callers put their top-level keys before it and their [[task]] tables after it.
+std::string write_tiny_run_files(const std::filesystem::path& dir, const tiny_model_shape& shape, std::uint64_t seed);
 
 }  // namespace kick::test
