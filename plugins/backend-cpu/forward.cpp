@@ -12,7 +12,11 @@ namespace kick::cpu {
 
 result<std::unique_ptr<cpu_runner>> cpu_runner::create(const model_view& model, const runner_options& options,
                                                        const kernel_set& kernels, int n_threads, const host& services) {
-  if (status s = check_model(model); !s.ok()) return fail(s);
+  std::vector<std::vector<float>> decoded;
+  auto decoded_view = densify_compressed(model, decoded);
+  if (!decoded_view) return fail(decoded_view.error());
+  const model_view& view = *decoded_view;
+  if (status s = check_model(view); !s.ok()) return fail(s);
   const std::int64_t n_ctx = options.n_ctx > 0 ? options.n_ctx : model.config.n_ctx_train;
   if (options.n_ctx < 0 || n_ctx <= 0 || n_ctx >= (std::int64_t{1} << 31)) {
     return fail(status_code::invalid_argument,
@@ -25,7 +29,9 @@ result<std::unique_ptr<cpu_runner>> cpu_runner::create(const model_view& model, 
   const std::int64_t cache_mib = (cache->size_bytes() + (1 << 20) - 1) >> 20;  // rounded up
   // Worth telling only when it is big.
   services.log(cache_mib >= 1024 ? log_level::info : log_level::debug, "kv cache of " + std::to_string(n_ctx) + " positions, " + std::to_string(cache_mib) + " MiB (f32)");
-  return std::make_unique<cpu_runner>(model, convert_vectors(model), std::move(*cache), kernels, n_threads);
+  model_vectors vectors = convert_vectors(view);
+  vectors.decoded_linears = std::move(decoded);
+  return std::make_unique<cpu_runner>(view, std::move(vectors), std::move(*cache), kernels, n_threads);
 }
 
 namespace {

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "kick/convert.h"
+#include "kick/format_codec.h"
 
 namespace kick::cpu {
 
@@ -156,6 +157,24 @@ std::int64_t decode_weight_bytes(const model_view& model) {
              matrix_bytes(l.w_up) + matrix_bytes(l.w_down);
   }
   return bytes;
+}
+
+result<model_view> densify_compressed(const model_view& model, std::vector<std::vector<float>>& storage) {
+  model_view out = model;
+  for (std::size_t i = 0; i < out.layers.size(); ++i) {
+    layer_tensors& l = out.layers[i];
+    for (std::size_t slot = 0; slot < k_n_linear_slots; ++slot) {
+      const compressed_weight* w = l.compressed[slot];
+      if (w == nullptr) continue;
+      const std::string name = "blk." + std::to_string(i) + ".linear" + std::to_string(slot);
+      if (status s = check_layout(*w); !s.ok()) return fail(s.with_context(name + " (" + layout_name(w->layout) + ")"));
+      std::vector<float>& values = storage.emplace_back(static_cast<std::size_t>(w->n_rows * w->n_cols));
+      for (std::int64_t r = 0; r < w->n_rows; ++r) densify_row(*w, r, values.data() + r * w->n_cols);
+      l.linear(static_cast<linear_slot>(slot)) = make_contiguous_view(dtype::f32, values.data(), w->n_rows, w->n_cols);
+      l.compressed[slot] = nullptr;
+    }
+  }
+  return out;
 }
 
 }  // namespace kick::cpu

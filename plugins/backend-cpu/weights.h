@@ -19,7 +19,15 @@ struct layer_vectors {
 struct model_vectors {
   std::vector<layer_vectors> layers;
   std::vector<float> output_norm;  // [n_embd]
+  // f32 copies of the compressed linear layers (see densify_compressed); the view points at them.
+  std::vector<std::vector<float>> decoded_linears;
 };
+
+// Returns `model` with every compressed linear layer (kick/formats.h) decoded to an f32 matrix
+// stored in `storage`; the layout is checked first (invalid_argument names the layer). This
+// backend executes compressed layers by decoding them once at load: correct for every layout,
+// costing f32 memory; native sparse and low-bit kernels are later work.
+result<model_view> densify_compressed(const model_view& model, std::vector<std::vector<float>>& storage);
 
 // Checks the config (positive sizes, n_heads divisible by n_kv_heads, even head_dim, positive
 // rope_theta, eps >= 0) and every tensor (present, 2-D linear weights of the implied shape with

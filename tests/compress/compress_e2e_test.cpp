@@ -60,7 +60,12 @@ seqlen = 64
   const auto& layers = p["compression"]["per_layer"];
   REQUIRE(layers.size() == 2 * 7);
   CHECK(layers[0]["name"] == "layers.0.self_attn.q_proj");
-  CHECK(layers[0]["achieved_sparsity"].get<double>() == Approx(layers[0]["reported_sparsity"].get<double>()));
+  // The method stores a bitmap of non-zeros, row offsets and the f32 non-zeros: more than the
+  // values alone, less than dense f32 at this sparsity.
+  CHECK(layers[0]["format"] == "sparse-bitmap");
+  const double density = 1.0 - layers[0]["achieved_sparsity"].get<double>();
+  CHECK(layers[0]["bits_per_weight"].get<double>() > 32.0 * density);
+  CHECK(layers[0]["bits_per_weight"].get<double>() < 32.0);
   CHECK(p["config"]["method"] == "threshold");
   // Pruning half of a random model's weights must change its perplexity.
   CHECK(p["results"]["perplexity"]["ppl,none"].get<double>() != Approx(d["results"]["perplexity"]["ppl,none"].get<double>()));

@@ -1,6 +1,7 @@
 // An out-of-tree method plugin: magnitude pruning by a fixed threshold, one layer at a time.
 #include <cmath>
 
+#include <kick/format_codec.h>
 #include <kick/plugin.h>
 
 namespace {
@@ -14,19 +15,17 @@ class threshold_method final : public kick::method {
   }
   explicit threshold_method(float threshold) : threshold_(threshold) {}
 
-  kick::result<kick::method_report> compress(const kick::layer_info&, kick::matrix_f32 weight,
+  // Zeroes small weights in place and stores the result as a bitmap of non-zeros plus values.
+  kick::result<kick::method_output> compress(const kick::layer_info&, kick::matrix_f32 weight,
                                              const kick::layer_stats&) override {
-    std::int64_t zeros = 0;
     for (std::int64_t r = 0; r < weight.n_rows; ++r) {
       float* row = weight.row(r);
-      for (std::int64_t c = 0; c < weight.n_cols; ++c) {
+      for (std::int64_t c = 0; c < weight.n_cols; ++c)
         if (std::fabs(row[c]) < threshold_) row[c] = 0.0f;
-        zeros += row[c] == 0.0f ? 1 : 0;
-      }
     }
-    kick::method_report report;
-    report.achieved_sparsity = static_cast<double>(zeros) / static_cast<double>(weight.n_rows * weight.n_cols);
-    return report;
+    kick::method_output out;
+    out.layout = kick::encode_bitmap(weight);
+    return out;
   }
 
  private:

@@ -14,7 +14,7 @@ using kick::test::write_file;
 
 std::string manifest_text(const std::string& name, const std::string& version = "0.1.0") {
   return "[plugin]\nname = \"" + name + "\"\nkind = \"backend\"\nlibrary = \"libkick-backend-" + name +
-         ".so\"\napi = 2\nversion = \"" + version + "\"\ndescription = \"test double\"\n";
+         ".so\"\napi = 3\nversion = \"" + version + "\"\ndescription = \"test double\"\n";
 }
 
 // A plugin directory holding one fake library (copied under `file_name`) and its manifest.
@@ -58,7 +58,8 @@ TEST_CASE("broken plugin libraries are refused with the path and both values", "
   }
   SECTION("ABI version mismatch") {
     const auto e = load_error(stage("load-abi", "abimismatch", "abimismatch"));
-    CHECK_THAT(e, Catch::Contains("plugin ABI version 100 != host ABI version 2") &&
+    CHECK_THAT(e, Catch::Contains("plugin ABI version " + std::to_string(KICK_ABI_VERSION + 98) + " != host ABI version " +
+                                  std::to_string(KICK_ABI_VERSION)) &&
                       Catch::Contains("libkick-backend-abimismatch.so"));
   }
   SECTION("build id mismatch") {

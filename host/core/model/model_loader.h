@@ -37,6 +37,11 @@ struct loaded_model {
   std::filesystem::path tokenizer_path;
   std::vector<std::shared_ptr<const mapped_file>> files;
   std::vector<std::unique_ptr<std::byte[]>> owned_buffers;
+  // Compressed linear layers that view.layers[*].compressed point at.
+  std::vector<std::unique_ptr<compressed_weight>> owned_compressed;
+  // The method metadata of a compressed model (JSON text: method, params, calibration, kick
+  // version, per-layer reports); empty for an uncompressed model.
+  std::string compression_json;
 
   loaded_model() = default;
   loaded_model(loaded_model&&) = default;

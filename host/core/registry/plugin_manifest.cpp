@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <span>
 #include <regex>
 
 #include "core/registry/param_schema.h"
@@ -98,6 +99,45 @@ result<param_spec> parse_param(const toml_section& s, std::string name) {
   return spec;
 }
 
+status one_of(const toml_section& s, std::string_view key, const std::optional<std::string>& value,
+              std::span<const char* const> accepted) {
+  if (!value) return status::success();
+  const std::vector<std::string> known(accepted.begin(), accepted.end());
+  if (std::find(known.begin(), known.end(), *value) != known.end()) return status::success();
+  return fail(status_code::invalid_argument, fmt::format("{}: '{}' is not one of {}{}", s.where(key), *value,
+                                                         fmt::join(known, ", "), did_you_mean(*value, known)));
+}
+
+status parse_method_calibration(const toml_section& method_table, plugin_manifest& m) {
+  auto table = method_table.optional_table("calibration");
+  if (!table) return table.error();
+  if (!*table) return status::success();
+  const toml_section& s = **table;
+  if (status st = s.allow_only({"nsamples", "seqlen", "seed", "sampling", "propagate"}); !st.ok()) return st;
+  auto nsamples = s.optional_int("nsamples");
+  auto seqlen = s.optional_int("seqlen");
+  auto seed = s.optional_int("seed");
+  auto sampling = s.optional_string("sampling");
+  auto propagate = s.optional_string("propagate");
+  if (!nsamples) return nsamples.error();
+  if (!seqlen) return seqlen.error();
+  if (!seed) return seed.error();
+  if (!sampling) return sampling.error();
+  if (!propagate) return propagate.error();
+  if (*nsamples && **nsamples < 1)
+    return fail(status_code::invalid_argument, fmt::format("{}: {} is not a positive count", s.where("nsamples"), **nsamples));
+  if (*seqlen && **seqlen < 2)
+    return fail(status_code::invalid_argument, fmt::format("{}: {} is below 2 tokens", s.where("seqlen"), **seqlen));
+  if (status st = one_of(s, "sampling", *sampling, k_calibration_samplings); !st.ok()) return st;
+  if (status st = one_of(s, "propagate", *propagate, k_calibration_propagations); !st.ok()) return st;
+  m.calibration_nsamples = *nsamples;
+  m.calibration_seqlen = *seqlen;
+  m.calibration_seed = *seed;
+  m.calibration_sampling = *sampling;
+  m.calibration_propagate = *propagate;
+  return status::success();
+}
+
 status parse_kind_table(const toml_section& root, plugin_manifest& m) {
   for (const char* kind : {"backend", "method", "task"}) {
     if (m.kind != kind && root.table().contains(kind)) {
@@ -115,7 +155,8 @@ status parse_kind_table(const toml_section& root, plugin_manifest& m) {
     if (!devices) return devices.error();
     m.devices = std::move(*devices);
   } else if (m.kind == "method") {
-    if (status st = s.allow_only({"family", "needs"}); !st.ok()) return st;
+    if (status st = s.allow_only({"family", "needs", "calibration"}); !st.ok()) return st;
+    if (status st = parse_method_calibration(s, m); !st.ok()) return st;
     auto family = s.optional_string("family");
     if (!family) return family.error();
     m.family = family->value_or("pruning");

@@ -41,6 +41,13 @@ struct plugin_manifest {
   // [method]
   std::string family;
   std::vector<std::string> needs;
+  // [method.calibration]: the method's own calibration defaults (a run's [compress.calibration]
+  // overrides them; unset ones fall back to the host's defaults).
+  std::optional<std::int64_t> calibration_nsamples;
+  std::optional<std::int64_t> calibration_seqlen;
+  std::optional<std::int64_t> calibration_seed;
+  std::optional<std::string> calibration_sampling;   // windows | blocks
+  std::optional<std::string> calibration_propagate;  // compressed | dense
   // [task]
   bool needs_dataset = false;
   std::string task_version;
@@ -50,7 +57,11 @@ struct plugin_manifest {
 };
 
 // The statistics a method may ask the host to collect ([method] needs).
-inline constexpr const char* k_method_statistics[] = {"hessian", "input_col_sq_norm"};
+inline constexpr const char* k_method_statistics[] = {"hessian", "input_sq_mean", "input_abs_mean", "input_abs_max",
+                                                       "inputs"};
+// How calibration sequences are drawn, and which block output feeds the next block.
+inline constexpr const char* k_calibration_samplings[] = {"windows", "blocks"};
+inline constexpr const char* k_calibration_propagations[] = {"compressed", "dense"};
 
 // Parses and validates one manifest. Errors read "<file>: <key>: <problem>" and include a
 // "did you mean" for misspelt keys. Checks that the library file exists.

@@ -4,25 +4,24 @@
 #include <cstdint>
 #include <string>
 
+#include "kick/formats.h"
 #include "kick/status.h"
 
 namespace kick {
 
-// A dense, writable f32 matrix [n_rows = n_out, n_cols = n_in], rows row_stride floats apart.
-struct matrix_f32 {
-  float* data = nullptr;
-  std::int64_t n_rows = 0;
-  std::int64_t n_cols = 0;
-  std::int64_t row_stride = 0;
-  float* row(std::int64_t i) const { return data + i * row_stride; }
-};
-
-// Calibration statistics of the layer's inputs; a pointer is null unless the method's manifest
-// lists the statistic under [method] needs.
+// Calibration statistics of one linear layer's inputs x (one row per calibration token).
+// A pointer is null unless the method's manifest lists the statistic under [method] needs.
+// Accumulated in float32 as the reference implementations do: running averages over calibration
+// sequences (N = n_sequences), so H and input_sq_mean carry the references' scale factors.
 struct layer_stats {
-  const float* hessian = nullptr;            // [n_cols, n_cols]: (2/N) * sum x x^T
-  const float* input_col_sq_norm = nullptr;  // [n_cols]: sum over samples of x_j^2
-  std::int64_t n_samples = 0;                // calibration tokens seen
+  const float* hessian = nullptr;         // "hessian"        [n_cols, n_cols]: (2/N) * sum_t x_t x_t^T
+  const float* input_sq_mean = nullptr;   // "input_sq_mean"  [n_cols]: (1/N) * sum_t x_tj^2 (Wanda's scaler_row)
+  const float* input_abs_mean = nullptr;  // "input_abs_mean" [n_cols]: mean over tokens of |x_tj| (AWQ's x_max)
+  const float* input_abs_max = nullptr;   // "input_abs_max"  [n_cols]: max over tokens of |x_tj| (LLM.int8 outliers)
+  const float* inputs = nullptr;          // "inputs" [n_input_rows, n_cols]: the calibration inputs, token rows
+  std::int64_t n_input_rows = 0;
+  std::int64_t n_sequences = 0;           // calibration sequences seen
+  std::int64_t n_tokens = 0;              // calibration tokens seen
 };
 
 struct layer_info {
@@ -30,16 +29,22 @@ struct layer_info {
   std::int64_t block = 0;  // decoder block index
 };
 
-struct method_report {
-  double achieved_sparsity = 0.0;  // fraction of zero weights after compression
-  double bits_per_weight = 32.0;   // storage bits per weight the method's format needs
+// What a method returns for one layer: the layer in its storage layout plus a report.
+// `layout` defaults to dense_layout: the f32 matrix the method wrote in place is the result.
+struct method_output {
+  weight_layout layout;
+  double bits_per_weight = 32.0;  // storage cost the method claims; the host also computes it from `format`
+  std::string notes;              // optional one-line remark for the per-layer report (e.g. a fallback taken)
 };
 
 class method {
  public:
   virtual ~method() = default;
-  // Compresses `weight` in place (the result is written back as f32 values).
-  virtual result<method_report> compress(const layer_info& layer, matrix_f32 weight, const layer_stats& stats) = 0;
+  // Compresses one layer. `weight` is a writable f32 copy [n_out, n_in] the method may use as
+  // scratch; when it returns dense_layout, `weight` as left is the compressed layer. Any other
+  // layout must describe a matrix of the same shape (the host checks it with check_layout and
+  // densifies it for reports). Must be deterministic: the same inputs give bit-identical outputs.
+  virtual result<method_output> compress(const layer_info& layer, matrix_f32 weight, const layer_stats& stats) = 0;
 };
 
 }  // namespace kick

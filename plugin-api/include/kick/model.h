@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "kick/formats.h"
 #include "kick/tensor.h"
 
 namespace kick {
@@ -34,6 +35,10 @@ struct llama_config {
   bool qkv_bias = false;         // Qwen2-style q/k/v biases
 };
 
+// The seven linear layers of a decoder block, in the order methods see them.
+enum class linear_slot : std::uint32_t { q = 0, k, v, o, gate, up, down };
+inline constexpr std::size_t k_n_linear_slots = 7;
+
 // One decoder block. Linear weights are [n_out, n_in]; norms and biases are 1-D.
 struct layer_tensors {
   tensor_view attn_norm;          // [n_embd]
@@ -46,6 +51,17 @@ struct layer_tensors {
   tensor_view w_gate;             // [n_ff, n_embd]   (HF gate_proj, llama2.c w1)
   tensor_view w_up;               // [n_ff, n_embd]   (HF up_proj,   llama2.c w3)
   tensor_view w_down;             // [n_embd, n_ff]   (HF down_proj, llama2.c w2)
+  // Compressed linear layers by linear_slot. A non-null entry is that layer's weight, in one of
+  // the layouts of kick/formats.h other than dense_layout, and its tensor_view above is empty.
+  // Owned by the host, like every weight.
+  const compressed_weight* compressed[k_n_linear_slots] = {};
+
+  tensor_view& linear(linear_slot slot) {
+    tensor_view* views[] = {&wq, &wk, &wv, &wo, &w_gate, &w_up, &w_down};
+    return *views[static_cast<std::size_t>(slot)];
+  }
+  const tensor_view& linear(linear_slot slot) const { return const_cast<layer_tensors*>(this)->linear(slot); }
+  const compressed_weight* compressed_linear(linear_slot slot) const { return compressed[static_cast<std::size_t>(slot)]; }
 };
 
 struct model_view {

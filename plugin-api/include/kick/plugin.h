@@ -90,8 +90,8 @@ class guarded_task final : public task {
 class guarded_method final : public method {
  public:
   explicit guarded_method(std::unique_ptr<method> inner) : inner_(std::move(inner)) {}
-  result<method_report> compress(const layer_info& layer, matrix_f32 weight, const layer_stats& stats) override {
-    return guarded_call([&]() -> result<method_report> { return inner_->compress(layer, weight, stats); });
+  result<method_output> compress(const layer_info& layer, matrix_f32 weight, const layer_stats& stats) override {
+    return guarded_call([&]() -> result<method_output> { return inner_->compress(layer, weight, stats); });
   }
 
  private:
