@@ -7,7 +7,7 @@ packages=(
   cmake ninja-build g++ pkg-config git
   libboost-dev libboost-program-options-dev
   libtomlplusplus-dev nlohmann-json3-dev libfmt-dev
-  libsentencepiece-dev libopenblas-dev
+  libsentencepiece-dev libopenblas-dev libeigen3-dev
   catch2
 )
 
