@@ -29,7 +29,7 @@ std::string file_with(const std::string& bad) {
 
 // The error reading `text` from a scratch file; its message must name that file.
 kick::status error_of(const std::string& text, const std::string& name) {
-  const auto path = kick::test::scratch_dir("factoid-dataset") / name;
+  const auto path = kick::test::scratch_dir("factoid-dataset-" + name) / name;
   kick::test::write_file(path, text);
   auto dataset = read_freebase_qa(path.string());
   REQUIRE_FALSE(dataset.has_value());

@@ -86,13 +86,16 @@ result<run_report> execute_run(const run_plan& plan, console_host& services) {
     services.set_context(fmt::format("method {}", plan.method->manifest->name));
     auto method = create_method(*plan.method->manifest, services, plan.method->params);
     if (!method) return std::unexpected(method.error());
-    auto block = compress_model(*model, **method, services);
+    auto block = compress_model(*model, **tok, **method, *plan.method->manifest, params_to_json(plan.method->params),
+                                plan.calibration, services);
     services.set_context("");
     if (!block) return std::unexpected(block.error().with_context(fmt::format("method {}", plan.method->manifest->name)));
     compression = std::move(*block);
-    compression["method"] = plan.method->manifest->name;
-    compression["params"] = params_to_json(plan.method->params);
     timings["compress_seconds"] = seconds_since(started);
+    services.log(log_level::info, fmt::format("compressed in {:.2f} s: global sparsity {:.4f}, {:.2f} bits per weight",
+                                              seconds_since(started), compression["global_sparsity"].get<double>(),
+                                              compression["mean_bits_per_weight"].get<double>()));
+    // SAVE_HOOK
   }
 
   started = clock_type::now();

@@ -65,7 +65,7 @@ status read_model(const toml_section& root, run_manifest& m) {
 }
 
 status read_plugin_section(const toml_section& root, std::string_view section, std::string_view name_key, bool required,
-                           std::optional<plugin_section>& out) {
+                           std::optional<plugin_section>& out, std::initializer_list<std::string_view> reserved = {}) {
   auto table = root.optional_table(section);
   if (!table) return table.error();
   if (!*table) {
@@ -74,7 +74,46 @@ status read_plugin_section(const toml_section& root, std::string_view section, s
   }
   auto name = (*table)->required_string(name_key);
   if (!name) return name.error();
-  out = split_plugin_section((*table)->table(), name_key, *name, (*table)->where(""), {});
+  out = split_plugin_section((*table)->table(), name_key, *name, (*table)->where(""), reserved);
+  return status::success();
+}
+
+// [compress] save = "DIR" and [compress.calibration].
+status read_compress_extras(const toml_section& root, run_manifest& m) {
+  auto compress = root.optional_table("compress");
+  if (!compress) return compress.error();
+  if (!*compress) return status::success();
+  const toml_section& c = **compress;
+  auto save = c.optional_string("save");
+  if (!save) return save.error();
+  if (*save) m.compress_save = std::filesystem::path(**save);
+  auto table = c.optional_table("calibration");
+  if (!table) return table.error();
+  if (!*table) return status::success();
+  const toml_section& s = **table;
+  if (status st = s.allow_only({"data", "nsamples", "seqlen", "seed", "sampling", "propagate", "true_sequential"}); !st.ok()) return st;
+  auto data = s.optional_string("data");
+  auto nsamples = s.optional_int("nsamples");
+  auto seqlen = s.optional_int("seqlen");
+  auto seed = s.optional_int("seed");
+  auto sampling = s.optional_string("sampling");
+  auto propagate = s.optional_string("propagate");
+  auto true_sequential = s.optional_bool("true_sequential");
+  if (!data) return data.error();
+  if (!nsamples) return nsamples.error();
+  if (!seqlen) return seqlen.error();
+  if (!seed) return seed.error();
+  if (!sampling) return sampling.error();
+  if (!propagate) return propagate.error();
+  if (!true_sequential) return true_sequential.error();
+  calibration_settings& cal = m.calibration;
+  if (*data) cal.data = (m.base_dir / **data).lexically_normal();
+  cal.nsamples = *nsamples;
+  cal.seqlen = *seqlen;
+  cal.seed = *seed;
+  cal.sampling = *sampling;
+  cal.propagate = *propagate;
+  cal.true_sequential = *true_sequential;
   return status::success();
 }
 
@@ -205,7 +244,8 @@ result<run_manifest> load_run_manifest(const std::filesystem::path& file, std::s
   std::optional<plugin_section> backend;
   if (status s = read_plugin_section(top, "backend", "name", true, backend); !s.ok()) return fail(s);
   m.backend = std::move(*backend);
-  if (status s = read_plugin_section(top, "compress", "method", false, m.compress); !s.ok()) return fail(s);
+  if (status s = read_plugin_section(top, "compress", "method", false, m.compress, {"save", "calibration"}); !s.ok()) return fail(s);
+  if (status s = read_compress_extras(top, m); !s.ok()) return fail(s);
   // method "none" disables compression; the section's other keys are then ignored, so that
   // `--set compress.method=none` gives the dense baseline of any manifest.
   if (m.compress && m.compress->name == "none") m.compress.reset();

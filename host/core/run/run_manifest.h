@@ -4,7 +4,8 @@
 //   description = "..."           # optional
 //   [model]    path, tokenizer, format (auto|hf|gguf|llama2c), context
 //   [backend]  name, <backend params>...
-//   [compress] method, <method params>...        (optional; method "none" = no compression)
+//   [compress] method, save, <method params>...  (optional; method "none" = no compression)
+//   [compress.calibration] data, nsamples, seqlen, seed, sampling, propagate, true_sequential
 //   [[task]]   name, alias, dataset, limit, <task params>...
 //   [output]   dir
 //
@@ -21,6 +22,7 @@
 #include <toml++/toml.h>
 
 #include "core/model/model_loader.h"
+#include "core/run/compress_model.h"
 #include "kick/status.h"
 
 namespace kick {
@@ -52,6 +54,8 @@ struct run_manifest {
   std::int64_t context = 0;              // 0: the model's trained context
   plugin_section backend;
   std::optional<plugin_section> compress;  // absent or method "none": no compression
+  calibration_settings calibration;        // [compress.calibration]; data relative to the manifest
+  std::filesystem::path compress_save;     // [compress] save: write the compressed model there (optional)
   std::vector<task_section> tasks;
   std::filesystem::path output_dir;
 };

@@ -59,12 +59,8 @@ result<run_plan> plan_run(const std::filesystem::path& manifest_file, const run_
   if (m.compress) {
     auto method = plan_plugin(plan.registry, "method", m.compress->name, m.compress->params, m.compress->where, m.base_dir);
     if (!method) return std::unexpected(method.error());
-    if (!method->manifest->needs.empty()) {
-      return fail(status_code::unimplemented,
-                  fmt::format("{}: method '{}' needs calibration statistics ({}), which this version of kick does not "
-                              "collect yet; only statistics-free methods can run",
-                              m.compress->where, m.compress->name, fmt::join(method->manifest->needs, ", ")));
-    }
+    plan.calibration = resolve_calibration(*method->manifest, m.calibration);
+    if (status s = check_calibration(*method->manifest, plan.calibration, m.compress->where + " calibration"); !s.ok()) return fail(s);
     plan.method = std::move(*method);
   }
   for (const task_section& t : m.tasks) {

@@ -34,6 +34,7 @@ struct run_plan {
   plugin_registry registry;
   planned_plugin backend;
   std::optional<planned_plugin> method;
+  calibration_options calibration;  // resolved: run-manifest > method manifest > host defaults
   std::vector<planned_plugin> tasks;  // parallel to manifest.tasks
 };
 
