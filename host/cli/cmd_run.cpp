@@ -46,8 +46,13 @@ int cmd_run(const args& a) {
   if (!plan) return report_error("run", plan.error());
   auto report = execute_run(*plan, services);
   if (!report) return report_error("run", report.error());
-  fmt::print("{}", format_results_table(report->results));
-  fmt::print("\nresults: {}\n", report->results_file.string());
+  if (report->variants.size() == 1) {
+    fmt::print("{}", format_results_table(report->variants.front().results));
+    fmt::print("\nresults: {}\n", report->variants.front().results_file.string());
+  } else {
+    for (const variant_report& v : report->variants) fmt::print("results ({}): {}\n", v.label, v.results_file.string());
+    fmt::print("\n{}\ncomparison: {}\n", report->comparison_table, report->comparison_file.string());
+  }
   return k_exit_ok;
 }
 

@@ -86,4 +86,50 @@ std::string format_results_table(const nlohmann::json& results) {
   return out;
 }
 
+std::string format_comparison_table(const std::vector<std::pair<std::string, const nlohmann::json*>>& variants) {
+  if (variants.empty()) return {};
+  // Rows: compression summary, then every task metric of the first variant, in its order.
+  std::vector<std::string> headers = {"task", "metric"};
+  for (const auto& [label, doc] : variants) headers.push_back(label);
+  std::vector<std::vector<std::string>> rows;
+  const auto add_row = [&](std::string task, std::string metric, auto&& cell) {
+    std::vector<std::string> r = {std::move(task), std::move(metric)};
+    for (const auto& [label, doc] : variants) r.push_back(cell(*doc));
+    rows.push_back(std::move(r));
+  };
+  add_row("compression", "sparsity", [](const nlohmann::json& d) {
+    return format_number(d.at("compression").value("global_sparsity", 0.0));
+  });
+  add_row("compression", "bits/weight", [](const nlohmann::json& d) {
+    const auto& c = d.at("compression");
+    return c.contains("mean_bits_per_weight") ? format_number(c.at("mean_bits_per_weight")) : std::string("-");
+  });
+  for (const auto& [alias, metrics] : variants.front().second->at("results").items()) {
+    for (const auto& [key, value] : metrics.items()) {
+      if (key == "alias" || key.find("_stderr,") != std::string::npos) continue;
+      const std::string metric = key.substr(0, key.find(','));
+      const std::string task = alias, k = key;
+      add_row(task, metric, [&task, &k](const nlohmann::json& d) {
+        const auto& r = d.at("results");
+        return r.contains(task) && r.at(task).contains(k) ? format_number(r.at(task).at(k)) : std::string("-");
+      });
+    }
+  }
+  std::vector<std::size_t> width(headers.size());
+  for (std::size_t i = 0; i < headers.size(); ++i) width[i] = std::max<std::size_t>(headers[i].size(), 3);
+  for (const auto& r : rows)
+    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  const auto line = [&](const std::vector<std::string>& cells) {
+    std::string out = "|";
+    for (std::size_t i = 0; i < cells.size(); ++i)
+      out += i < 2 ? fmt::format(" {:<{}} |", cells[i], width[i]) : fmt::format(" {:>{}} |", cells[i], width[i]);
+    return out + "\n";
+  };
+  std::string out = line(headers) + "|";
+  for (std::size_t i = 0; i < headers.size(); ++i) out += i < 2 ? fmt::format("{:-<{}}|", "", width[i] + 2) : fmt::format("{:-<{}}:|", "", width[i] + 1);
+  out += "\n";
+  for (const auto& r : rows) out += line(r);
+  return out;
+}
+
 }  // namespace kick

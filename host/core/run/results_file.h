@@ -3,6 +3,8 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -16,5 +18,9 @@ status write_file_atomically(const std::filesystem::path& path, const std::strin
 
 // The lm-eval style table of a results document ("| task | metric | value | stderr |").
 std::string format_results_table(const nlohmann::json& results);
+
+// A Markdown table comparing variants (one column each, in order): global sparsity, bits per
+// weight, then every metric of every task of the first variant.
+std::string format_comparison_table(const std::vector<std::pair<std::string, const nlohmann::json*>>& variants);
 
 }  // namespace kick

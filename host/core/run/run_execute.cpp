@@ -60,9 +60,8 @@ void add_task_result(nlohmann::json& doc, const task_section& section, const pla
                            {"seconds", seconds}};
 }
 
-}  // namespace
-
-result<run_report> execute_run(const run_plan& plan, console_host& services) {
+result<variant_report> execute_variant(const run_plan& plan, const planned_variant& variant,
+                                       const std::filesystem::path& output_dir, console_host& services) {
   const run_manifest& m = plan.manifest;
   const auto run_started = clock_type::now();
   nlohmann::json doc = {{"results", nlohmann::json::object()},      {"configs", nlohmann::json::object()},
@@ -80,16 +79,17 @@ result<run_report> execute_run(const run_plan& plan, console_host& services) {
 
   nlohmann::json compression = {{"method", "none"}, {"params", nlohmann::json::object()}, {"per_layer", nlohmann::json::array()},
                                 {"global_sparsity", 0.0}};
-  if (plan.method) {
-    services.log(log_level::info, fmt::format("compressing with method {}", plan.method->manifest->name));
+  if (variant.method) {
+    const planned_plugin& method_plan = *variant.method;
+    services.log(log_level::info, fmt::format("compressing with method {} ({})", method_plan.manifest->name, variant.label));
     started = clock_type::now();
-    services.set_context(fmt::format("method {}", plan.method->manifest->name));
-    auto method = create_method(*plan.method->manifest, services, plan.method->params);
+    services.set_context(fmt::format("method {}", method_plan.manifest->name));
+    auto method = create_method(*method_plan.manifest, services, method_plan.params);
     if (!method) return std::unexpected(method.error());
-    auto block = compress_model(*model, **tok, **method, *plan.method->manifest, params_to_json(plan.method->params),
-                                plan.calibration, services);
+    auto block = compress_model(*model, **tok, **method, *method_plan.manifest, params_to_json(method_plan.params),
+                                variant.calibration, services);
     services.set_context("");
-    if (!block) return std::unexpected(block.error().with_context(fmt::format("method {}", plan.method->manifest->name)));
+    if (!block) return std::unexpected(block.error().with_context(fmt::format("method {}", method_plan.manifest->name)));
     compression = std::move(*block);
     timings["compress_seconds"] = seconds_since(started);
     services.log(log_level::info, fmt::format("compressed in {:.2f} s: global sparsity {:.4f}, {:.2f} bits per weight",
@@ -117,7 +117,7 @@ result<run_report> execute_run(const run_plan& plan, console_host& services) {
     services.set_context(fmt::format("task {}", section.alias));
     auto task = create_task(*tp.manifest, services, tp.params);
     if (!task) return std::unexpected(task.error());
-    const std::filesystem::path samples_path = m.output_dir / fmt::format("samples_{}.jsonl", section.alias);
+    const std::filesystem::path samples_path = output_dir / fmt::format("samples_{}.jsonl", section.alias);
     auto samples = sample_file::create(samples_path);
     if (!samples) return std::unexpected(samples.error());
     task_context context{service, services, section.dataset.string(), section.limit, m.seed, **samples};
@@ -149,8 +149,9 @@ result<run_report> execute_run(const run_plan& plan, console_host& services) {
                    {"backend_params", params_to_json(plan.backend.params)},
                    {"backend_version", plan.backend.manifest->version},
                    {"device", device},
-                   {"method", plan.method ? plan.method->manifest->name : std::string("none")},
-                   {"method_params", plan.method ? params_to_json(plan.method->params) : nlohmann::json::object()},
+                   {"method", variant.method ? variant.method->manifest->name : std::string("none")},
+                   {"method_params", variant.method ? params_to_json(variant.method->params) : nlohmann::json::object()},
+                   {"variant", variant.label},
                    {"seed", m.seed},
                    {"manifest", std::filesystem::absolute(m.file).lexically_normal().string()},
                    {"description", m.description},
@@ -162,10 +163,45 @@ result<run_report> execute_run(const run_plan& plan, console_host& services) {
   doc["date"] = iso_date_utc();
   doc["total_evaluation_time_seconds"] = fmt::format("{:.3f}", seconds_since(run_started));
 
-  run_report report;
-  report.results_file = m.output_dir / "results.json";
+  variant_report report;
+  report.label = variant.label;
+  report.results_file = output_dir / "results.json";
   if (status s = write_file_atomically(report.results_file, doc.dump(2) + "\n"); !s.ok()) return std::unexpected(s);
   report.results = std::move(doc);
+  return report;
+}
+
+}  // namespace
+
+result<run_report> execute_run(const run_plan& plan, console_host& services) {
+  const run_manifest& m = plan.manifest;
+  run_report report;
+  const bool several = plan.variants.size() > 1;
+  for (std::size_t i = 0; i < plan.variants.size(); ++i) {
+    const planned_variant& v = plan.variants[i];
+    if (several) services.log(log_level::info, fmt::format("variant {} ({}/{})", v.label, i + 1, plan.variants.size()));
+    auto r = execute_variant(plan, v, several ? m.output_dir / v.label : m.output_dir, services);
+    if (!r) return std::unexpected(several ? r.error().with_context(fmt::format("variant {}", v.label)) : r.error());
+    report.variants.push_back(std::move(*r));
+  }
+  if (several) {
+    std::vector<std::pair<std::string, const nlohmann::json*>> columns;
+    for (const variant_report& v : report.variants) columns.emplace_back(v.label, &v.results);
+    report.comparison_file = m.output_dir / "comparison.md";
+    report.comparison_table = format_comparison_table(columns);
+    if (status s = write_file_atomically(report.comparison_file, report.comparison_table); !s.ok()) return std::unexpected(s);
+    nlohmann::json summary = nlohmann::json::array();
+    for (const variant_report& v : report.variants) {
+      summary.push_back({{"label", v.label},
+                         {"results_file", std::filesystem::relative(v.results_file, m.output_dir).string()},
+                         {"compression", {{"method", v.results["compression"]["method"]},
+                                          {"params", v.results["compression"]["params"]},
+                                          {"global_sparsity", v.results["compression"]["global_sparsity"]},
+                                          {"mean_bits_per_weight", v.results["compression"].value("mean_bits_per_weight", 32.0)}}},
+                         {"results", v.results["results"]}});
+    }
+    if (status s = write_file_atomically(m.output_dir / "comparison.json", summary.dump(2) + "\n"); !s.ok()) return std::unexpected(s);
+  }
   return report;
 }
 

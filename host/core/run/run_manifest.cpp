@@ -78,15 +78,8 @@ status read_plugin_section(const toml_section& root, std::string_view section, s
   return status::success();
 }
 
-// [compress] save = "DIR" and [compress.calibration].
-status read_compress_extras(const toml_section& root, run_manifest& m) {
-  auto compress = root.optional_table("compress");
-  if (!compress) return compress.error();
-  if (!*compress) return status::success();
-  const toml_section& c = **compress;
-  auto save = c.optional_string("save");
-  if (!save) return save.error();
-  if (*save) m.compress_save = std::filesystem::path(**save);
+// [compress.calibration] of one compression entry.
+status read_calibration(const toml_section& c, const std::filesystem::path& base_dir, calibration_settings& cal) {
   auto table = c.optional_table("calibration");
   if (!table) return table.error();
   if (!*table) return status::success();
@@ -106,14 +99,78 @@ status read_compress_extras(const toml_section& root, run_manifest& m) {
   if (!sampling) return sampling.error();
   if (!propagate) return propagate.error();
   if (!true_sequential) return true_sequential.error();
-  calibration_settings& cal = m.calibration;
-  if (*data) cal.data = (m.base_dir / **data).lexically_normal();
+  if (*data) cal.data = (base_dir / **data).lexically_normal();
   cal.nsamples = *nsamples;
   cal.seqlen = *seqlen;
   cal.seed = *seed;
   cal.sampling = *sampling;
   cal.propagate = *propagate;
   cal.true_sequential = *true_sequential;
+  return status::success();
+}
+
+bool is_label(std::string_view label) {
+  if (label.empty() || label.front() == '.') return false;
+  for (char ch : label) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// One [compress] table, or one entry of [[compress]].
+result<compress_section> read_compress_entry(const toml::table& t, const std::filesystem::path& file,
+                                             const std::filesystem::path& base_dir, const std::string& path) {
+  const toml_section s(t, file, path);
+  compress_section c;
+  c.where = s.where("");
+  auto method = s.required_string("method");
+  if (!method) return std::unexpected(method.error());
+  auto label = s.optional_string("label");
+  if (!label) return std::unexpected(label.error());
+  auto save = s.optional_string("save");
+  if (!save) return std::unexpected(save.error());
+  if (*save) c.save = std::filesystem::path(**save);
+  if (status st = read_calibration(s, base_dir, c.calibration); !st.ok()) return fail(st);
+  // method "none" is the uncompressed baseline; its other keys are ignored, so that
+  // `--set compress.method=none` gives the dense baseline of any single-[compress] manifest.
+  if (*method != "none") c.method = split_plugin_section(t, "method", *method, c.where, {"label", "save", "calibration"});
+  c.label = label->value_or(*method == "none" ? "dense" : *method);
+  if (!is_label(c.label)) {
+    return fail(status_code::invalid_argument,
+                fmt::format("{}: label '{}' must be letters, digits, '-', '_' or '.' (it names a results folder)", s.where("label"), c.label));
+  }
+  return c;
+}
+
+// [compress] (one variant), [[compress]] (several: each evaluated in turn), or nothing (dense).
+status read_compress_variants(const toml::table& root, run_manifest& m) {
+  const toml::node* node = root.get("compress");
+  if (node == nullptr) {
+    m.variants.push_back(compress_section{std::nullopt, "dense", {}, {}, ""});
+    return status::success();
+  }
+  if (const toml::table* t = node->as_table()) {
+    auto c = read_compress_entry(*t, m.file, m.base_dir, "compress");
+    if (!c) return c.error();
+    m.variants.push_back(std::move(*c));
+    return status::success();
+  }
+  const toml::array* array = node->as_array();
+  if (array == nullptr || !array->is_array_of_tables() || array->empty()) {
+    return fail(status_code::invalid_argument,
+                fmt::format("{}: compress: expected a table [compress] or tables [[compress]]", m.file.string()));
+  }
+  std::set<std::string> labels;
+  for (std::size_t i = 0; i < array->size(); ++i) {
+    auto c = read_compress_entry(*array->get(i)->as_table(), m.file, m.base_dir, fmt::format("compress[{}]", i));
+    if (!c) return c.error();
+    if (!labels.insert(c->label).second) {
+      return fail(status_code::invalid_argument,
+                  fmt::format("{}: label '{}' is used by another [[compress]] entry; give each a distinct label", c->where, c->label));
+    }
+    m.variants.push_back(std::move(*c));
+  }
   return status::success();
 }
 
@@ -244,11 +301,7 @@ result<run_manifest> load_run_manifest(const std::filesystem::path& file, std::s
   std::optional<plugin_section> backend;
   if (status s = read_plugin_section(top, "backend", "name", true, backend); !s.ok()) return fail(s);
   m.backend = std::move(*backend);
-  if (status s = read_plugin_section(top, "compress", "method", false, m.compress, {"save", "calibration"}); !s.ok()) return fail(s);
-  if (status s = read_compress_extras(top, m); !s.ok()) return fail(s);
-  // method "none" disables compression; the section's other keys are then ignored, so that
-  // `--set compress.method=none` gives the dense baseline of any manifest.
-  if (m.compress && m.compress->name == "none") m.compress.reset();
+  if (status s = read_compress_variants(root, m); !s.ok()) return fail(s);
   if (status s = read_tasks(root, m); !s.ok()) return fail(s);
   auto output = top.optional_table("output");
   if (!output) return std::unexpected(output.error());

@@ -4,8 +4,9 @@
 //   description = "..."           # optional
 //   [model]    path, tokenizer, format (auto|hf|gguf|llama2c), context
 //   [backend]  name, <backend params>...
-//   [compress] method, save, <method params>...  (optional; method "none" = no compression)
+//   [compress] method, label, save, <method params>...  (optional; method "none" = no compression)
 //   [compress.calibration] data, nsamples, seqlen, seed, sampling, propagate, true_sequential
+//   ([[compress]] instead: several variants, each evaluated on every task, then compared)
 //   [[task]]   name, alias, dataset, limit, <task params>...
 //   [output]   dir
 //
@@ -34,6 +35,15 @@ struct plugin_section {
   std::string where;  // "<file>: [backend]" etc., for messages
 };
 
+// One compression variant of the run. `method` is empty for the uncompressed baseline.
+struct compress_section {
+  std::optional<plugin_section> method;
+  std::string label;                    // results folder and table column; default: method name, or "dense"
+  calibration_settings calibration;     // [compress.calibration]; data relative to the manifest
+  std::filesystem::path save;           // write the compressed model there (optional; relative to the working dir)
+  std::string where;
+};
+
 struct task_section {
   std::string name;
   std::string alias;  // results key; defaults to name, unique within the run
@@ -53,9 +63,7 @@ struct run_manifest {
   model_format format = model_format::auto_detect;
   std::int64_t context = 0;              // 0: the model's trained context
   plugin_section backend;
-  std::optional<plugin_section> compress;  // absent or method "none": no compression
-  calibration_settings calibration;        // [compress.calibration]; data relative to the manifest
-  std::filesystem::path compress_save;     // [compress] save: write the compressed model there (optional)
+  std::vector<compress_section> variants;  // at least one: a lone dense baseline when [compress] is absent
   std::vector<task_section> tasks;
   std::filesystem::path output_dir;
 };

@@ -56,12 +56,18 @@ result<run_plan> plan_run(const std::filesystem::path& manifest_file, const run_
   auto backend = plan_plugin(plan.registry, "backend", m.backend.name, m.backend.params, m.backend.where, m.base_dir);
   if (!backend) return std::unexpected(backend.error());
   plan.backend = std::move(*backend);
-  if (m.compress) {
-    auto method = plan_plugin(plan.registry, "method", m.compress->name, m.compress->params, m.compress->where, m.base_dir);
-    if (!method) return std::unexpected(method.error());
-    plan.calibration = resolve_calibration(*method->manifest, m.calibration);
-    if (status s = check_calibration(*method->manifest, plan.calibration, m.compress->where + " calibration"); !s.ok()) return fail(s);
-    plan.method = std::move(*method);
+  for (const compress_section& c : m.variants) {
+    planned_variant v;
+    v.label = c.label;
+    v.save = c.save;
+    if (c.method) {
+      auto method = plan_plugin(plan.registry, "method", c.method->name, c.method->params, c.where, m.base_dir);
+      if (!method) return std::unexpected(method.error());
+      v.calibration = resolve_calibration(*method->manifest, c.calibration);
+      if (status s = check_calibration(*method->manifest, v.calibration, c.where + " calibration"); !s.ok()) return fail(s);
+      v.method = std::move(*method);
+    }
+    plan.variants.push_back(std::move(v));
   }
   for (const task_section& t : m.tasks) {
     auto task = plan_plugin(plan.registry, "task", t.name, t.params, t.where, m.base_dir);

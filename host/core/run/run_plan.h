@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/registry/plugin_registry.h"
+#include "core/run/compress_model.h"
 #include "core/run/console_host.h"
 #include "core/run/run_manifest.h"
 #include "kick/params.h"
@@ -27,25 +28,41 @@ struct planned_plugin {
   param_map params;
 };
 
+// One compression variant, checked: no method for the dense baseline.
+struct planned_variant {
+  std::string label;
+  std::optional<planned_plugin> method;
+  calibration_options calibration;  // resolved: run-manifest > method manifest > host defaults
+  std::filesystem::path save;
+};
+
 // Everything a run needs, checked: the manifest, each plugin's manifest and validated params,
 // and that every input file exists.
 struct run_plan {
   run_manifest manifest;
   plugin_registry registry;
   planned_plugin backend;
-  std::optional<planned_plugin> method;
-  calibration_options calibration;  // resolved: run-manifest > method manifest > host defaults
+  std::vector<planned_variant> variants;  // parallel to manifest.variants
   std::vector<planned_plugin> tasks;  // parallel to manifest.tasks
 };
 
 result<run_plan> plan_run(const std::filesystem::path& manifest_file, const run_options& options);
 
-struct run_report {
+struct variant_report {
+  std::string label;
   nlohmann::json results;
   std::filesystem::path results_file;
 };
 
-// Executes a validated plan and writes <output dir>/results.json atomically.
+struct run_report {
+  std::vector<variant_report> variants;
+  std::filesystem::path comparison_file;  // <output dir>/comparison.md when there are several variants
+  std::string comparison_table;           // its text
+};
+
+// Executes a validated plan: each variant in turn (load, compress, evaluate every task) writes
+// its results.json atomically: into the output dir when there is one variant, else into
+// <output dir>/<label>/; several variants also get <output dir>/comparison.{md,json}.
 result<run_report> execute_run(const run_plan& plan, console_host& services);
 
 nlohmann::json params_to_json(const param_map& params);
