@@ -92,3 +92,55 @@ TEST_CASE("a method that needs calibration statistics is refused before any work
   CHECK_THAT(r.err, Catch::Contains("needs calibration statistics (hessian)"));
   CHECK_FALSE(std::filesystem::exists(dir / "out" / "results.json"));
 }
+
+TEST_CASE("[[compress]] variants are each evaluated and compared in one run", "[e2e][compress]") {
+  const auto dir = kick::test::scratch_dir("compress-variants");
+  kick::test::write_tiny_llama2c(dir / "model.bin", {}, 99);
+  kick::test::write_tiny_tokenizer(dir / "tokenizer.bin", 272);
+  std::string text;
+  for (int i = 0; i < 30; ++i) text += "a hat, a cat and the mat. ";
+  write_file(dir / "text.txt", text);
+  write_file(dir / "run.toml", R"(
+[model]
+path = "model.bin"
+tokenizer = "tokenizer.bin"
+[backend]
+name = "cpu"
+threads = 1
+[[compress]]
+method = "none"
+[[compress]]
+method = "threshold"
+label = "t05"
+threshold = 0.05
+[[compress]]
+method = "threshold"
+label = "t15"
+threshold = 0.15
+[[task]]
+name = "perplexity"
+dataset = "text.txt"
+seqlen = 64
+)");
+  const auto r = run_kickhost({"run", (dir / "run.toml").string(), "--plugin-dir", out_of_tree_plugin_dir().string(), "--out",
+                               (dir / "out").string()});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  double sparsity[3] = {};
+  const char* labels[3] = {"dense", "t05", "t15"};
+  for (int i = 0; i < 3; ++i) {
+    const auto doc = nlohmann::json::parse(read_file(dir / "out" / labels[i] / "results.json"));
+    CHECK(doc["config"]["variant"] == labels[i]);
+    sparsity[i] = doc["compression"]["global_sparsity"].get<double>();
+  }
+  CHECK(sparsity[0] == 0.0);
+  CHECK(sparsity[1] > 0.0);
+  CHECK(sparsity[2] > sparsity[1]);
+  const std::string table = read_file(dir / "out" / "comparison.md");
+  CHECK_THAT(table, Catch::Contains(" dense |") && Catch::Contains(" t05 |") && Catch::Contains(" t15 |") &&
+                        Catch::Contains("perplexity") && Catch::Contains("sparsity"));
+  CHECK_THAT(r.out, Catch::Contains("comparison:"));
+  const auto summary = nlohmann::json::parse(read_file(dir / "out" / "comparison.json"));
+  REQUIRE(summary.size() == 3);
+  CHECK(summary[2]["compression"]["global_sparsity"].get<double>() == Approx(sparsity[2]));
+}
