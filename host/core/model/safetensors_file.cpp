@@ -113,7 +113,13 @@ result<safetensors_file> safetensors_file::open(const std::filesystem::path& pat
   const std::byte* data_section = file.file_->data() + 8 + header_size;
   const std::uint64_t data_size = file_size - 8 - header_size;
   for (const auto& [name, entry] : header.items()) {
-    if (name == "__metadata__") continue;
+    if (name == "__metadata__") {
+      if (entry.is_object()) {
+        for (const auto& [key, value] : entry.items())
+          if (value.is_string()) file.metadata_[key] = value.get<std::string>();
+      }
+      continue;
+    }
     auto t = parse_entry(p, name, entry, data_section, data_size);
     if (!t) return std::unexpected(t.error());
     file.tensors_.emplace(name, std::move(*t));

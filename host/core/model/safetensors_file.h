@@ -36,10 +36,13 @@ class safetensors_file {
   std::shared_ptr<const mapped_file> file() const { return file_; }
   const std::map<std::string, safetensors_tensor>& tensors() const { return tensors_; }
   const safetensors_tensor* find(const std::string& name) const;
+  // The header's "__metadata__" string map (entries whose value is not a string are skipped).
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
 
  private:
   std::shared_ptr<const mapped_file> file_;
   std::map<std::string, safetensors_tensor> tensors_;
+  std::map<std::string, std::string> metadata_;
 };
 
 }  // namespace kick
