@@ -50,25 +50,31 @@ int report_error(const char* command, const status& s) {
   }
 }
 
-result<cli_backend> resolve_cli_backend(const std::vector<std::string>& plugin_dirs, const std::string& name,
-                                        const std::vector<std::string>& sets) {
-  cli_backend out;
+result<cli_plugin> resolve_cli_plugin(const std::vector<std::string>& plugin_dirs, std::string_view kind, const std::string& name,
+                                      const std::vector<std::string>& sets, std::string_view flag) {
+  cli_plugin out;
   registry_options ro;
   for (const auto& d : plugin_dirs) ro.plugin_dirs.emplace_back(d);
   out.registry = plugin_registry::discover(ro);
   if (!out.registry.errors().empty()) return fail(out.registry.errors().front());
-  auto manifest = out.registry.find("backend", name);
-  if (!manifest) return fail(manifest.error().with_context("--backend"));
+  auto manifest = out.registry.find(kind, name);
+  if (!manifest) return fail(manifest.error().with_context(std::string(flag)));
   out.manifest = *manifest;
   toml::table values;
+  const std::string section(kind);
   for (const std::string& s : sets) {
-    if (status st = apply_override(values, "backend." + s); !st.ok()) return fail(st);
+    if (status st = apply_override(values, section + "." + s); !st.ok()) return fail(st);
   }
-  const toml::table* backend_values = values["backend"].as_table();
-  auto params = resolve_params(*out.manifest, backend_values ? *backend_values : toml::table{}, "--set", ".");
+  const toml::table* plugin_values = values[section].as_table();
+  auto params = resolve_params(*out.manifest, plugin_values ? *plugin_values : toml::table{}, "--set", ".");
   if (!params) return fail(params.error());
   out.params = std::move(*params);
   return out;
+}
+
+result<cli_backend> resolve_cli_backend(const std::vector<std::string>& plugin_dirs, const std::string& name,
+                                        const std::vector<std::string>& sets) {
+  return resolve_cli_plugin(plugin_dirs, "backend", name, sets, "--backend");
 }
 
 }  // namespace kick::cli

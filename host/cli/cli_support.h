@@ -28,13 +28,17 @@ bool parse_command_line(const args& a, const std::string& usage, const po::optio
 // 2 for bad input (invalid_argument, not_found, out_of_range, failed_precondition), 1 otherwise.
 int report_error(const char* command, const status& s);
 
-// A backend chosen on the command line: `--backend NAME`, its parameters from `--set
-// PARAM=VALUE` validated against the plugin's manifest, found through the plugin search path.
-struct cli_backend {
+// A plugin chosen on the command line (`--backend NAME`, `--method NAME`), its parameters from
+// `--set PARAM=VALUE` validated against the plugin's manifest, found through the plugin search
+// path. Errors name `flag`.
+struct cli_plugin {
   plugin_registry registry;
   const plugin_manifest* manifest = nullptr;  // points into registry
   param_map params;
 };
+using cli_backend = cli_plugin;
+result<cli_plugin> resolve_cli_plugin(const std::vector<std::string>& plugin_dirs, std::string_view kind, const std::string& name,
+                                      const std::vector<std::string>& sets, std::string_view flag);
 result<cli_backend> resolve_cli_backend(const std::vector<std::string>& plugin_dirs, const std::string& name,
                                         const std::vector<std::string>& sets);
 
