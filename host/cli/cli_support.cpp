@@ -61,7 +61,7 @@ result<cli_plugin> resolve_cli_plugin(const std::vector<std::string>& plugin_dir
   if (!manifest) return fail(manifest.error().with_context(std::string(flag)));
   out.manifest = *manifest;
   toml::table values;
-  const std::string section(kind);
+  const std::string section = kind == "method" ? "compress" : std::string(kind);  // a run-manifest section name
   for (const std::string& s : sets) {
     if (status st = apply_override(values, section + "." + s); !st.ok()) return fail(st);
   }
