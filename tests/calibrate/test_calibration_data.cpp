@@ -71,7 +71,7 @@ TEST_CASE("blocks concatenate short documents and cut whole blocks", "[calibrate
 
 TEST_CASE("calibration files: plain text, JSONL, and malformed JSONL naming the line", "[calibrate]") {
   const auto dir = kick::test::scratch_dir("calibration-files");
-  write(dir / "a.txt", "line one\n\nline two\n");
+  write(dir / "a.txt", "line one\n\nline two\nstill two\n");
   write(dir / "b.jsonl", "{\"text\": \"doc one\"}\n{\"text\": \"doc two\"}\n");
   write(dir / "bad.jsonl", "{\"text\": \"ok\"}\n{\"txt\": 3}\n");
   auto whole = kick::read_calibration_documents(dir / "a.txt", false);
@@ -81,7 +81,8 @@ TEST_CASE("calibration files: plain text, JSONL, and malformed JSONL naming the 
   REQUIRE(lines.has_value());
   REQUIRE(jsonl.has_value());
   CHECK(whole->size() == 1);
-  CHECK(lines->size() == 2);
+  REQUIRE(lines->size() == 2);
+  CHECK((*lines)[1] == "line two\nstill two");
   CHECK(*jsonl == std::vector<std::string>{"doc one", "doc two"});
   auto bad = kick::read_calibration_documents(dir / "bad.jsonl", false);
   REQUIRE_FALSE(bad.has_value());

@@ -39,10 +39,18 @@ result<std::vector<std::string>> read_calibration_documents(const std::filesyste
       documents.push_back(doc["text"].get<std::string>());
     }
   } else if (one_document_per_line) {
-    std::string line;
+    // Paragraphs: runs of non-blank lines, separated by blank lines.
+    std::string line, paragraph;
     while (std::getline(in, line)) {
-      if (line.find_first_not_of(" \t\r") != std::string::npos) documents.push_back(line);
+      if (line.find_first_not_of(" \t\r") == std::string::npos) {
+        if (!paragraph.empty()) documents.push_back(std::move(paragraph));
+        paragraph.clear();
+        continue;
+      }
+      if (!paragraph.empty()) paragraph += '\n';
+      paragraph += line;
     }
+    if (!paragraph.empty()) documents.push_back(std::move(paragraph));
   } else {
     std::ostringstream all;
     all << in.rdbuf();

@@ -14,7 +14,7 @@ namespace kick {
 // A calibration file's documents: a JSONL file (".jsonl", one object per line with a string
 // "text") gives one document per line; any other file is read as plain text: the whole file is
 // one document for "windows" (like the references' WikiText-2 loader, which joins the split), and
-// each non-empty line is one document for "blocks" (AWQ's per-sample texts).
+// each paragraph (lines up to a blank line) is one document for "blocks" (AWQ's per-sample texts).
 result<std::vector<std::string>> read_calibration_documents(const std::filesystem::path& file, bool one_document_per_line);
 
 // "windows" (SparseGPT/GPTQ/Wanda C4 loader): repeatedly pick a random document until one is
