@@ -19,6 +19,7 @@ constexpr const char* k_usage =
     "  tokenize           print the token ids of a text\n"
     "  generate           greedy generation from a prompt\n"
     "  bench              prefill/decode speed and decode bandwidth of a backend\n"
+    "  compress-layer     run one method on one weight matrix with given calibration inputs\n"
     "  bench-methods      compression time of method plugins on Llama-sized layers\n"
     "\n"
     "`kickhost <command> --help` describes a command's options.\n";
@@ -31,6 +32,7 @@ struct command {
 constexpr command k_commands[] = {
     {"run", kick::cli::cmd_run},           {"plugins", kick::cli::cmd_plugins},   {"inspect", kick::cli::cmd_inspect},
     {"tokenize", kick::cli::cmd_tokenize}, {"generate", kick::cli::cmd_generate}, {"bench", kick::cli::cmd_bench},
+    {"compress-layer", kick::cli::cmd_compress_layer},
     {"bench-methods", kick::cli::cmd_bench_methods},
 };
 
