@@ -14,6 +14,7 @@ constexpr const char* k_usage =
     "\n"
     "commands:\n"
     "  run MANIFEST       run a run-manifest: model x compression x backend x tasks\n"
+    "  compress           compress a model with a method plugin and save it\n"
     "  plugins list|check list plugin manifests, or load and check every plugin library\n"
     "  inspect MODEL      print a model's architecture, tensors and tokenizer\n"
     "  tokenize           print the token ids of a text\n"
@@ -32,6 +33,7 @@ struct command {
 constexpr command k_commands[] = {
     {"run", kick::cli::cmd_run},           {"plugins", kick::cli::cmd_plugins},   {"inspect", kick::cli::cmd_inspect},
     {"tokenize", kick::cli::cmd_tokenize}, {"generate", kick::cli::cmd_generate}, {"bench", kick::cli::cmd_bench},
+    {"compress", kick::cli::cmd_compress},
     {"compress-layer", kick::cli::cmd_compress_layer},
     {"bench-methods", kick::cli::cmd_bench_methods},
 };

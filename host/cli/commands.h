@@ -16,6 +16,7 @@ int cmd_inspect(const args& a);
 int cmd_tokenize(const args& a);
 int cmd_generate(const args& a);
 int cmd_bench(const args& a);
+int cmd_compress(const args& a);
 int cmd_compress_layer(const args& a);
 int cmd_bench_methods(const args& a);
 

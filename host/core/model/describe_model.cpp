@@ -2,10 +2,12 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <unordered_set>
 
 #include "core/model/loader_support.h"
 #include "core/model/model_loader.h"
+#include "kick/format_codec.h"
 
 namespace kick {
 namespace {
@@ -38,6 +40,32 @@ std::string human(double value, const char* unit) {
 
 std::int64_t storage_bytes(const tensor_view& t) {
   return t.n_rows() * row_size_bytes(t.type, t.n_cols());
+}
+
+// "quant-group 4-bit g128", "sparse-nm 2:4", ... for a compressed layer.
+std::string layout_summary(const compressed_weight& w) {
+  std::string detail = std::visit(
+      [](const auto& l) -> std::string {
+        using L = std::decay_t<decltype(l)>;
+        if constexpr (std::is_same_v<L, nm_sparse_layout>) return fmt::format(" {}:{}", l.n, l.m);
+        else if constexpr (std::is_same_v<L, group_quant_layout>)
+          return fmt::format(" {}-bit g{}{}{}", l.bits, l.group_size, l.g_idx.empty() ? "" : " act-order",
+                             l.input_scale.empty() ? "" : " scaled");
+        else if constexpr (std::is_same_v<L, nf4_layout>) return fmt::format(" b{}{}", l.block_size, l.double_quant ? " dq" : "");
+        else if constexpr (std::is_same_v<L, int8_outlier_layout>) return fmt::format(" {} outlier cols", l.outlier_cols.size());
+        else return std::string();
+      },
+      w.layout);
+  return fmt::format("{}{} ({:.2f} bits/w)", layout_name(w.layout), detail, storage_bits_per_weight(w));
+}
+
+// "method magnitude" and its params, from a compressed model's metadata.
+std::string compression_summary(const std::string& compression_json) {
+  const auto j = nlohmann::json::parse(compression_json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return "yes (metadata is not a json object)";
+  std::string out = j.contains("method") && j["method"].is_string() ? j["method"].get<std::string>() : std::string("unknown");
+  if (j.contains("params") && j["params"].is_object() && !j["params"].empty()) out += " " + j["params"].dump();
+  return out;
 }
 
 }  // namespace
@@ -74,6 +102,12 @@ std::string describe_model(const loaded_model& model) {
       if (!t->empty()) shown.emplace_back(fmt::format("layers.0.{}", name), t);
     }
   }
+  std::vector<std::pair<std::string, const compressed_weight*>> shown_compressed;
+  if (!v.layers.empty()) {
+    const char* names[] = {"wq", "wk", "wv", "wo", "w_gate", "w_up", "w_down"};
+    for (std::size_t slot = 0; slot < k_n_linear_slots; ++slot)
+      if (const compressed_weight* w = v.layers[0].compressed[slot]) shown_compressed.emplace_back(fmt::format("layers.0.{}", names[slot]), w);
+  }
   shown.emplace_back("output_norm", &v.output_norm);
   shown.emplace_back("output", &v.output);
   out += fmt::format("tensors (globals and block 0 of {}):\n", c.n_layers);
@@ -82,6 +116,9 @@ std::string describe_model(const loaded_model& model) {
     const bool tied = name == "output" && t->data == v.tok_embd.data;
     out += fmt::format("  {:<20} {:<16} {}{}\n", name, detail::format_shape(*t), traits(t->type).name,
                        tied ? " (tied to tok_embd)" : "");
+  }
+  for (const auto& [name, w] : shown_compressed) {
+    out += fmt::format("  {:<20} {:<16} {}\n", name, fmt::format("[{}, {}]", w->n_rows, w->n_cols), layout_summary(*w));
   }
 
   // Totals by dtype over every distinct tensor.
@@ -103,17 +140,25 @@ std::string describe_model(const loaded_model& model) {
                                  &l.w_gate, &l.w_up, &l.w_down}) {
       add(*t);
     }
+    for (const compressed_weight* w : l.compressed) {
+      if (w == nullptr || !seen.insert(w).second) continue;
+      total& tt = totals[layout_name(w->layout)];
+      ++tt.n_tensors;
+      tt.n_params += w->n_rows * w->n_cols;
+      tt.n_bytes += static_cast<std::int64_t>(storage_bits_per_weight(*w) * static_cast<double>(w->n_rows * w->n_cols) / 8.0);
+    }
   }
   add(v.output_norm);
   add(v.output);
-  out += "totals by dtype:\n";
+  if (!model.compression_json.empty()) line("compression:", compression_summary(model.compression_json));
+  out += "totals by dtype or compressed format:\n";
   std::int64_t all_bytes = 0;
   for (const auto& [name, t] : totals) {
-    out += fmt::format("  {:<6} {:>5} tensors  {:>16} params  {}\n", name, t.n_tensors, grouped(t.n_params),
+    out += fmt::format("  {:<12} {:>5} tensors  {:>16} params  {}\n", name, t.n_tensors, grouped(t.n_params),
                        human(static_cast<double>(t.n_bytes), "B"));
     all_bytes += t.n_bytes;
   }
-  out += fmt::format("  {:<6} {:>5}          {:>16}         {}\n", "all", seen.size(), grouped(model.n_params),
+  out += fmt::format("  {:<12} {:>5}          {:>16}         {}\n", "all", seen.size(), grouped(model.n_params),
                      human(static_cast<double>(all_bytes), "B"));
   line("tokenizer:", model.tokenizer_path.empty() ? std::string("none found beside the model")
                                                   : model.tokenizer_path.string());

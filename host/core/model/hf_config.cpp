@@ -160,7 +160,18 @@ result<llama_config> read_hf_config(const std::filesystem::path& config_path) {
   if (c.rms_norm_eps >= 1.0) {
     return r.error(status_code::invalid_argument, fmt::format("key 'rms_norm_eps' = {} is not below 1", c.rms_norm_eps));
   }
-  c.rope = rope_layout::rotate_half;
+  // kick's own key (written by save_compressed_model): a checkpoint whose q/k rows are in the
+  // interleaved (GGUF/llama2.c) order it came with.
+  auto rope = r.text("kick_rope_layout");
+  if (!rope) return std::unexpected(rope.error());
+  if (rope->empty() || *rope == "rotate_half") {
+    c.rope = rope_layout::rotate_half;
+  } else if (*rope == "interleaved") {
+    c.rope = rope_layout::interleaved;
+  } else {
+    return r.error(status_code::invalid_argument,
+                   fmt::format("key 'kick_rope_layout' = '{}' is not one of rotate_half, interleaved", *rope));
+  }
   return c;
 }
 

@@ -76,6 +76,8 @@ std::int64_t count_params(const model_view& view) {
                                  &l.w_gate, &l.w_up, &l.w_down}) {
       add(*t);
     }
+    for (const compressed_weight* w : l.compressed)
+      if (w != nullptr) n += w->n_rows * w->n_cols;
   }
   add(view.output_norm);
   add(view.output);

@@ -38,7 +38,8 @@ tensor_view f32_vector(loaded_model& model, dtype type, const std::byte* data, s
 // Bytes of a tensor of this dtype and shape, or -1 if the last dimension is not whole blocks.
 std::int64_t tensor_size_bytes(dtype type, std::span<const std::int64_t> shape);
 
-// Counts the parameters of every distinct tensor (a tied output is counted once).
+// Counts the parameters of every distinct tensor (a tied output is counted once) and of every
+// compressed linear layer (rows x cols).
 std::int64_t count_params(const model_view& view);
 
 // The tensor names of one file format; every "{}" stands for the block index.

@@ -5,6 +5,7 @@
 
 #include "core/model/loader_support.h"
 #include "core/model/model_loader.h"
+#include "kick/format_codec.h"
 
 namespace kick {
 namespace {
@@ -65,6 +66,23 @@ status check_tensor(const tensor_view& t, const std::string& name, std::initiali
   return {};
 }
 
+// A compressed linear layer: a non-dense layout of the expected shape that passes check_layout,
+// and no tensor_view beside it.
+status check_compressed(const compressed_weight& w, const tensor_view& t, const std::string& name, std::int64_t rows,
+                        std::int64_t cols) {
+  if (!t.empty()) return bad(fmt::format("tensor {} is both compressed and a dense tensor", name));
+  if (std::holds_alternative<dense_layout>(w.layout)) {
+    return bad(fmt::format("tensor {} is compressed with a dense layout (dense weights are plain tensors)", name));
+  }
+  if (w.n_rows != rows || w.n_cols != cols) {
+    return bad(fmt::format("compressed tensor {} has shape [{}, {}], expected [{}, {}]", name, w.n_rows, w.n_cols, rows, cols));
+  }
+  if (auto s = check_layout(w); !s.ok()) {
+    return bad(fmt::format("compressed tensor {} ({}): {}", name, layout_name(w.layout), s.message()));
+  }
+  return {};
+}
+
 }  // namespace
 
 status validate_model_view(const model_view& view) {
@@ -88,8 +106,14 @@ status validate_model_view(const model_view& view) {
         {l.wq, "wq", q_dim, c.n_embd},         {l.wk, "wk", kv_dim, c.n_embd},       {l.wv, "wv", kv_dim, c.n_embd},
         {l.wo, "wo", c.n_embd, q_dim},         {l.w_gate, "w_gate", c.n_ff, c.n_embd},
         {l.w_up, "w_up", c.n_ff, c.n_embd},    {l.w_down, "w_down", c.n_embd, c.n_ff}};
+    std::size_t slot = 0;
     for (const auto& [t, n, rows, cols] : matrices) {
-      if (auto s = check_tensor(t, name(n), {rows, cols}); !s.ok()) return s;
+      const compressed_weight* w = l.compressed[slot++];
+      if (w == nullptr) {
+        if (auto s = check_tensor(t, name(n), {rows, cols}); !s.ok()) return s;
+      } else if (auto s = check_compressed(*w, t, name(n), rows, cols); !s.ok()) {
+        return s;
+      }
     }
     if (auto s = check_tensor(l.attn_norm, name("attn_norm"), {c.n_embd}); !s.ok()) return s;
     if (auto s = check_tensor(l.ffn_norm, name("ffn_norm"), {c.n_embd}); !s.ok()) return s;
