@@ -144,3 +144,29 @@ seqlen = 64
   REQUIRE(summary.size() == 3);
   CHECK(summary[2]["compression"]["global_sparsity"].get<double>() == Approx(sparsity[2]));
 }
+
+TEST_CASE("[compress] save writes a model that reloads to the same scores", "[e2e][compress]") {
+  const auto dir = kick::test::scratch_dir("compress-save");
+  kick::test::write_tiny_llama2c(dir / "model.bin", {}, 7);
+  kick::test::write_tiny_tokenizer(dir / "tokenizer.bin", 272);
+  std::string text;
+  for (int i = 0; i < 30; ++i) text += "a hat, a cat and the mat. ";
+  write_file(dir / "text.txt", text);
+  const std::string saved = (dir / "saved").string();
+  write_file(dir / "run.toml", "[model]\npath = \"model.bin\"\ntokenizer = \"tokenizer.bin\"\n[backend]\nname = \"cpu\"\nthreads = 1\n"
+                               "[compress]\nmethod = \"threshold\"\nthreshold = 0.1\nsave = \"" + saved + "\"\n"
+                               "[[task]]\nname = \"perplexity\"\ndataset = \"text.txt\"\nseqlen = 64\n");
+  const std::string plugin_dir = out_of_tree_plugin_dir().string();
+  const auto first = run_kickhost({"run", (dir / "run.toml").string(), "--plugin-dir", plugin_dir, "--out", (dir / "a").string()});
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  REQUIRE(std::filesystem::exists(dir / "saved" / "model.safetensors"));
+  const auto second = run_kickhost({"run", (dir / "run.toml").string(), "--plugin-dir", plugin_dir, "--out", (dir / "b").string(),
+                                    "--set", "compress.method=none", "--set", "model.path=" + saved, "--set",
+                                    "model.tokenizer=" + (dir / "saved" / "tokenizer.bin").string()});
+  INFO(second.err);
+  REQUIRE(second.exit_code == 0);
+  const auto a = nlohmann::json::parse(read_file(dir / "a" / "results.json"));
+  const auto b = nlohmann::json::parse(read_file(dir / "b" / "results.json"));
+  CHECK(a["results"]["perplexity"]["ppl,none"].get<double>() == b["results"]["perplexity"]["ppl,none"].get<double>());
+}

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "core/model/save_compressed_model.h"
 #include "core/run/compress_model.h"
 #include "core/run/lm_service.h"
 #include "core/run/model_session.h"
@@ -95,7 +96,11 @@ result<variant_report> execute_variant(const run_plan& plan, const planned_varia
     services.log(log_level::info, fmt::format("compressed in {:.2f} s: global sparsity {:.4f}, {:.2f} bits per weight",
                                               seconds_since(started), compression["global_sparsity"].get<double>(),
                                               compression["mean_bits_per_weight"].get<double>()));
-    // SAVE_HOOK
+    if (!variant.save.empty()) {
+      const std::filesystem::path tokenizer_source = m.tokenizer_path.empty() ? model->tokenizer_path : m.tokenizer_path;
+      if (status s = save_compressed_model(*model, variant.save, tokenizer_source); !s.ok()) return fail(s.with_context("[compress] save"));
+      services.log(log_level::info, fmt::format("compressed model saved to {}", variant.save.string()));
+    }
   }
 
   started = clock_type::now();

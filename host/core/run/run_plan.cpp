@@ -1,5 +1,7 @@
 #include "core/run/run_plan.h"
 
+#include "core/model/save_compressed_model.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -66,6 +68,10 @@ result<run_plan> plan_run(const std::filesystem::path& manifest_file, const run_
       v.calibration = resolve_calibration(*method->manifest, c.calibration);
       if (status s = check_calibration(*method->manifest, v.calibration, c.where + " calibration"); !s.ok()) return fail(s);
       v.method = std::move(*method);
+      if (!v.save.empty()) {
+        const std::filesystem::path tokenizer_source = m.tokenizer_path;
+        if (status s = check_tokenizer_exportable(tokenizer_source); !s.ok()) return fail(s.with_context(c.where + " save"));
+      }
     }
     plan.variants.push_back(std::move(v));
   }
