@@ -114,6 +114,19 @@ TEST_CASE("a compressed model saved and reloaded gives identical layouts and bit
   CHECK(layouts.size() == 8);
   CHECK(layouts["model.layers.0.self_attn.k_proj"]["format"] == "quant-group");
 
+  if (rope == kick::rope_layout::interleaved) {
+    // Without kick_rope_layout the same rows would be read as HF's rotate_half order: other logits.
+    json plain = config_json;
+    plain.erase("kick_rope_layout");
+    const auto copy = kick::test::scratch_dir("export-save-reload-no-rope-key");
+    std::filesystem::copy_file(dir / "model.safetensors", copy / "model.safetensors");
+    kick::test::write_file(copy / "config.json", plain.dump());
+    auto misread = kick::load_model(copy);
+    REQUIRE(misread);
+    CHECK(misread->view.config.rope == kick::rope_layout::rotate_half);
+    CHECK(!bit_identical(want, kick::test::cpu_logits(*misread, k_tokens)));
+  }
+
   // Inspect shows the formats and the method.
   const std::string described = kick::describe_model(*reloaded);
   CHECK_THAT(described, Catch::Contains("sparse-nm 2:4"));
