@@ -146,7 +146,7 @@ TEST_CASE("a compressed model saved and reloaded gives identical layouts and bit
   }
 }
 
-TEST_CASE("f16 weights are saved as F16 and reload bit-identically; q8_0 ones as exact F32", "[export]") {
+TEST_CASE("f16 weights are saved as F16 and reload bit-identically, q8_0 ones as exact F32", "[export]") {
   for (const kick::dtype type : {kick::dtype::f16, kick::dtype::q8_0}) {
     INFO(kick::traits(type).name);
     const kick::loaded_model original = compressed_model(kick::test::tiny_config(), type);
