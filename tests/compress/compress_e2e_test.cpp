@@ -169,4 +169,8 @@ TEST_CASE("[compress] save writes a model that reloads to the same scores", "[e2
   const auto a = nlohmann::json::parse(read_file(dir / "a" / "results.json"));
   const auto b = nlohmann::json::parse(read_file(dir / "b" / "results.json"));
   CHECK(a["results"]["perplexity"]["ppl,none"].get<double>() == b["results"]["perplexity"]["ppl,none"].get<double>());
+  // The reloaded run reports how its model was compressed.
+  CHECK(b["compression"]["method"] == "threshold");
+  CHECK(b["compression"]["global_sparsity"].get<double>() == a["compression"]["global_sparsity"].get<double>());
+  CHECK(b["compression"]["loaded_from"] == saved);
 }

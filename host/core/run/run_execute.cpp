@@ -80,6 +80,19 @@ result<variant_report> execute_variant(const run_plan& plan, const planned_varia
 
   nlohmann::json compression = {{"method", "none"}, {"params", nlohmann::json::object()}, {"per_layer", nlohmann::json::array()},
                                 {"global_sparsity", 0.0}};
+  if (!model->compression_json.empty()) {
+    // A model saved compressed (kickhost compress, [compress] save) reports how it was made.
+    compression = nlohmann::json::parse(model->compression_json, nullptr, false);
+    if (compression.is_discarded() || !compression.is_object()) {
+      return fail(status_code::invalid_argument,
+                  fmt::format("model '{}': its kick.compression metadata is not a JSON object", m.model_path.string()));
+    }
+    compression["loaded_from"] = m.model_path.string();
+  }
+  if (variant.method && !model->compression_json.empty()) {
+    services.log(log_level::warn, fmt::format("model '{}' is already compressed ({}); compressing it again with {}",
+                                              m.model_path.string(), compression.value("method", "?"), variant.method->manifest->name));
+  }
   if (variant.method) {
     const planned_plugin& method_plan = *variant.method;
     services.log(log_level::info, fmt::format("compressing with method {} ({})", method_plan.manifest->name, variant.label));
