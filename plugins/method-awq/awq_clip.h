@@ -21,7 +21,8 @@ std::int64_t awq_clip_token_stride(std::int64_t n_tokens);
 // first strict minimum below the reference's initial 1e9 wins (else step 0, no clipping).
 // Returns best max_val [n_rows, n_groups]. Rows are processed in batches of 256; every row is
 // independent, so the batching does not change results (the reference's batch of 256 or 64
-// rows, which asserts divisibility, is a memory device only).
+// rows, which asserts divisibility, is a memory device only). group_size = -1 clips whole rows;
+// the reference cannot run that combination (its quantizer asserts a 2-D input there).
 std::vector<float> awq_search_clip(const float* w, std::int64_t n_rows, std::int64_t n_cols, const float* x,
                                    std::int64_t n_tokens, const awq_params& p);
 
