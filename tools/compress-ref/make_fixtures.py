@@ -59,7 +59,7 @@ def run_config(cfg, w, x, st):
     if method == "wanda":
         n, m = pattern(p.get("pattern", "unstructured"))
         out, extra = prune.wanda(w, st.scaler_row, float(p.get("sparsity", 0.5)), n, m,
-                                 variant=p.get("variant", "false") == "true")
+                                 variant=p.get("use_variant", "false") == "true")
         return out, out == 0, None, extra
     if method == "sparsegpt":
         n, m = pattern(p.get("pattern", "unstructured"))
@@ -103,7 +103,7 @@ CASES = [
             cfg("magnitude-2of4", "magnitude", pattern="2:4"),
             cfg("wanda-50", "wanda", sparsity=0.5),
             cfg("wanda-4of8", "wanda", pattern="4:8"),
-            cfg("wanda-variant-50", "wanda", sparsity=0.5, variant=True),
+            cfg("wanda-variant-50", "wanda", sparsity=0.5, use_variant=True),
             cfg("sparsegpt-50", "sparsegpt", sparsity=0.5),
             cfg("sparsegpt-2of4", "sparsegpt", pattern="2:4"),
             cfg("sparsegpt-50-4bit", "sparsegpt", sparsity=0.5, bits=4),
