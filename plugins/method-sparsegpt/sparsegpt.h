@@ -22,7 +22,11 @@ struct sparsegpt_params {
 result<sparsegpt_params> parse_sparsegpt_params(const param_map& params);
 
 // Prunes (and optionally quantizes) `weight` [n_out, n_in] in place given H [n_in, n_in] (not
-// modified). Returns encode_nm / encode_bitmap of the result, or a group_quant_layout (one group
+// modified). Unstructured sparsity 0 without quantization returns the layer untouched (dense):
+// the reference drivers never call fasterprune then (fasterprune itself would still prune the
+// smallest score of every block). Sparsity 0 with bits < 16 (no reference behaviour: the driver
+// skips) runs the joint path with an empty mask, i.e. GPTQ-style quantization on SparseGPT's grid.
+// Returns encode_nm / encode_bitmap of the result, or a group_quant_layout (one group
 // per row) when bits < 16.
 result<method_output> sparsegpt_compress(const matrix_f32& weight, const float* hessian, const sparsegpt_params& p);
 

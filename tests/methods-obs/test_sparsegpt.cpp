@@ -161,6 +161,12 @@ TEST_CASE("sparsegpt refuses bad params and a non-positive-definite hessian", "[
   CHECK_THAT(npd.error().message(), Catch::Contains("percdamp 0"));
   p.percdamp = 0.01;
   CHECK(sparsegpt_compress(obs_test::as_matrix(few.weight, 8, 256), few.hessian.data(), p).has_value());
+  // unstructured sparsity 0 without bits: the reference drivers skip the layer
+  const std::vector<float> before = few.weight;
+  auto skipped = sparsegpt_compress(obs_test::as_matrix(few.weight, 8, 256), few.hessian.data(), params(0.0));
+  REQUIRE(skipped.has_value());
+  CHECK(std::holds_alternative<kick::dense_layout>(skipped->layout));
+  CHECK(few.weight == before);
   auto odd = obs_test::make_case(4, 66, 1, 80, 4);
   auto bad = sparsegpt_compress(obs_test::as_matrix(odd.weight, 4, 66), odd.hessian.data(), params(0.0, "4:8"));
   REQUIRE_FALSE(bad.has_value());
