@@ -107,7 +107,10 @@ std::string format_comparison_table(const std::vector<std::pair<std::string, con
   for (const auto& [alias, metrics] : variants.front().second->at("results").items()) {
     for (const auto& [key, value] : metrics.items()) {
       if (key == "alias" || key.find("_stderr,") != std::string::npos) continue;
-      const std::string metric = key.substr(0, key.find(','));
+      // Aggregates only (filter "none"); per-subject and other filtered metrics stay in results.json.
+      const std::size_t comma = key.find(',');
+      if (comma != std::string::npos && key.substr(comma + 1) != "none") continue;
+      const std::string metric = key.substr(0, comma);
       const std::string task = alias, k = key;
       add_row(task, metric, [&task, &k](const nlohmann::json& d) {
         const auto& r = d.at("results");

@@ -20,7 +20,7 @@ status write_file_atomically(const std::filesystem::path& path, const std::strin
 std::string format_results_table(const nlohmann::json& results);
 
 // A Markdown table comparing variants (one column each, in order): global sparsity, bits per
-// weight, then every metric of every task of the first variant.
+// weight, then every aggregate metric (filter "none") of every task of the first variant.
 std::string format_comparison_table(const std::vector<std::pair<std::string, const nlohmann::json*>>& variants);
 
 }  // namespace kick
