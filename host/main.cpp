@@ -1,5 +1,6 @@
 // kickhost: evaluate compressed LLMs. Dispatches to one subcommand (host/cli/).
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,11 @@ int main(int argc, char* argv[]) {
     std::printf("kickhost %s\n", KICK_VERSION);
     return 0;
   }
+  // OpenMP worker threads that spin while they wait (libgomp's default "active" policy) stall a
+  // run 20x and more when another process holds a core (measured: 0.5 s -> 12.8 s for 60
+  // open-book items with 2 threads beside one busy core). Passive waiting costs little when the
+  // machine is idle. Set before any plugin (and so libgomp) is loaded; a user's setting wins.
+  ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
   const kick::cli::args rest(argv + 2, argv + argc);
   for (const command& c : k_commands) {
     if (c.name == name) return c.run(rest);

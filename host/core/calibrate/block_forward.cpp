@@ -35,17 +35,33 @@ void rms_norm(const float* x, const std::vector<float>& weight, float* out, std:
   }
 }
 
-void apply_rope(float* v, std::int64_t pos, std::int64_t head_dim, double theta, rope_layout layout) {
-  const std::int64_t half = head_dim / 2;
-  for (std::int64_t i = 0; i < half; ++i) {
-    const double freq = std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
-    const double angle = static_cast<double>(pos) * freq;
-    const auto c = static_cast<float>(std::cos(angle)), s = static_cast<float>(std::sin(angle));
+// cos/sin of position * theta^(-2i/head_dim) for positions [0, n) and i in [0, head_dim/2).
+struct rope_angles {
+  std::int64_t half = 0;
+  std::vector<float> cos, sin;
+  rope_angles(std::int64_t n, std::int64_t head_dim, double theta) : half(head_dim / 2) {
+    cos.resize(static_cast<std::size_t>(n * half));
+    sin.resize(static_cast<std::size_t>(n * half));
+    for (std::int64_t i = 0; i < half; ++i) {
+      const double freq = std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
+      for (std::int64_t pos = 0; pos < n; ++pos) {
+        const double angle = static_cast<double>(pos) * freq;
+        cos[static_cast<std::size_t>(pos * half + i)] = static_cast<float>(std::cos(angle));
+        sin[static_cast<std::size_t>(pos * half + i)] = static_cast<float>(std::sin(angle));
+      }
+    }
+  }
+};
+
+void apply_rope(float* v, std::int64_t pos, const rope_angles& r, rope_layout layout) {
+  const float* c = r.cos.data() + pos * r.half;
+  const float* s = r.sin.data() + pos * r.half;
+  for (std::int64_t i = 0; i < r.half; ++i) {
     float& a = layout == rope_layout::rotate_half ? v[i] : v[2 * i];
-    float& b = layout == rope_layout::rotate_half ? v[i + half] : v[2 * i + 1];
+    float& b = layout == rope_layout::rotate_half ? v[i + r.half] : v[2 * i + 1];
     const float a0 = a, b0 = b;
-    a = a0 * c - b0 * s;
-    b = a0 * s + b0 * c;
+    a = a0 * c[i] - b0 * s[i];
+    b = a0 * s[i] + b0 * c[i];
   }
 }
 
@@ -102,39 +118,36 @@ void block_forward(const llama_config& c, const block_weights& w, const float* x
   linear(xn.data(), weights(linear_slot::q), q.data(), n, d, q_dim);
   linear(xn.data(), weights(linear_slot::k), k.data(), n, d, kv_dim);
   linear(xn.data(), weights(linear_slot::v), v.data(), n, d, kv_dim);
+  const rope_angles angles(n, hd, c.rope_theta);
   for (std::int64_t t = 0; t < n; ++t) {
     for (std::int64_t j = 0; j < q_dim && !w.bq.empty(); ++j) q[static_cast<std::size_t>(t * q_dim + j)] += w.bq[static_cast<std::size_t>(j)];
     for (std::int64_t j = 0; j < kv_dim && !w.bk.empty(); ++j) k[static_cast<std::size_t>(t * kv_dim + j)] += w.bk[static_cast<std::size_t>(j)];
     for (std::int64_t j = 0; j < kv_dim && !w.bv.empty(); ++j) v[static_cast<std::size_t>(t * kv_dim + j)] += w.bv[static_cast<std::size_t>(j)];
-    for (std::int64_t h = 0; h < c.n_heads; ++h) apply_rope(q.data() + t * q_dim + h * hd, t, hd, c.rope_theta, c.rope);
-    for (std::int64_t h = 0; h < c.n_kv_heads; ++h) apply_rope(k.data() + t * kv_dim + h * hd, t, hd, c.rope_theta, c.rope);
+    for (std::int64_t h = 0; h < c.n_heads; ++h) apply_rope(q.data() + t * q_dim + h * hd, t, angles, c.rope);
+    for (std::int64_t h = 0; h < c.n_kv_heads; ++h) apply_rope(k.data() + t * kv_dim + h * hd, t, angles, c.rope);
   }
   // Causal softmax attention, grouped-query: head h reads KV head h / (n_heads / n_kv_heads).
+  // Per head: S = Q_h K_h^T (sgemm; the strided head slices are read in place), a causal softmax
+  // per row, then O_h = P V_h.
   const std::int64_t group = c.n_heads / c.n_kv_heads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  std::vector<float> scores(static_cast<std::size_t>(n));
+  std::vector<float> scores(static_cast<std::size_t>(n * n));
+  const int ni = static_cast<int>(n), hdi = static_cast<int>(hd);
   for (std::int64_t h = 0; h < c.n_heads; ++h) {
     const std::int64_t kvh = h / group;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, ni, ni, hdi, scale, q.data() + h * hd, static_cast<int>(q_dim),
+                k.data() + kvh * hd, static_cast<int>(kv_dim), 0.0f, scores.data(), ni);
     for (std::int64_t t = 0; t < n; ++t) {
-      const float* qt = q.data() + t * q_dim + h * hd;
-      float max_score = -INFINITY;
-      for (std::int64_t s = 0; s <= t; ++s) {
-        const float* ks = k.data() + s * kv_dim + kvh * hd;
-        float dot = 0.0f;
-        for (std::int64_t i = 0; i < hd; ++i) dot += qt[i] * ks[i];
-        scores[static_cast<std::size_t>(s)] = dot * scale;
-        max_score = std::max(max_score, scores[static_cast<std::size_t>(s)]);
-      }
+      float* row = scores.data() + t * n;
+      const float max_score = *std::max_element(row, row + t + 1);
       float sum = 0.0f;
-      for (std::int64_t s = 0; s <= t; ++s) sum += scores[static_cast<std::size_t>(s)] = std::exp(scores[static_cast<std::size_t>(s)] - max_score);
-      float* at = attn.data() + t * q_dim + h * hd;
-      std::fill(at, at + hd, 0.0f);
-      for (std::int64_t s = 0; s <= t; ++s) {
-        const float p = scores[static_cast<std::size_t>(s)] / sum;
-        const float* vs = v.data() + s * kv_dim + kvh * hd;
-        for (std::int64_t i = 0; i < hd; ++i) at[i] += p * vs[i];
-      }
+      for (std::int64_t s2 = 0; s2 <= t; ++s2) sum += row[s2] = std::exp(row[s2] - max_score);
+      const float inv = 1.0f / sum;
+      for (std::int64_t s2 = 0; s2 <= t; ++s2) row[s2] *= inv;
+      std::fill(row + t + 1, row + n, 0.0f);
     }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, ni, hdi, ni, 1.0f, scores.data(), ni, v.data() + kvh * hd,
+                static_cast<int>(kv_dim), 0.0f, attn.data() + h * hd, static_cast<int>(q_dim));
   }
   if (tap) tap(block_input::attn_out, attn.data(), n, q_dim);
   linear(attn.data(), weights(linear_slot::o), proj.data(), n, q_dim, d);
