@@ -50,6 +50,17 @@ int report_error(const char* command, const status& s) {
   }
 }
 
+bool apply_log_level(const char* command, const std::string& name, console_host& services) {
+  if (name.empty()) return true;
+  log_level level{};
+  if (!parse_log_level(name, level)) {
+    fmt::print(stderr, "kickhost {}: error: --log-level '{}' is not one of debug, info, warn, error\n", command, name);
+    return false;
+  }
+  services.set_level(level);
+  return true;
+}
+
 result<cli_plugin> resolve_cli_plugin(const std::vector<std::string>& plugin_dirs, std::string_view kind, const std::string& name,
                                       const std::vector<std::string>& sets, std::string_view flag) {
   cli_plugin out;

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "core/registry/plugin_registry.h"
+#include "core/run/console_host.h"
 #include "kick/params.h"
 #include "kick/status.h"
 
@@ -23,6 +24,10 @@ inline constexpr int k_exit_usage = 2;    // bad flags or bad input
 // Returns true when the command should go on.
 bool parse_command_line(const args& a, const std::string& usage, const po::options_description& options,
                         const po::positional_options_description& positional, po::variables_map& vm, int& exit_code);
+
+// Applies --log-level NAME (when not empty) to `services`; on an unknown name prints one line
+// naming it and returns false (the command then exits with k_exit_usage).
+bool apply_log_level(const char* command, const std::string& name, console_host& services);
 
 // Prints "kickhost <command>: <message>" on stderr and returns the exit code for the status:
 // 2 for bad input (invalid_argument, not_found, out_of_range, failed_precondition), 1 otherwise.

@@ -83,14 +83,7 @@ int cmd_compress(const args& a) {
   if (!parse_command_line(a, usage, options, positional, vm, exit_code)) return exit_code;
 
   console_host services;
-  if (!log_level_name.empty()) {
-    log_level level{};
-    if (!parse_log_level(log_level_name, level)) {
-      fmt::print(stderr, "kickhost compress: error: --log-level '{}' is not one of debug, info, warn, error\n", log_level_name);
-      return k_exit_usage;
-    }
-    services.set_level(level);
-  }
+  if (!apply_log_level("compress", log_level_name, services)) return k_exit_usage;
 
   // Everything cheap is checked before the model is loaded: the method and its params, the
   // calibration settings, the output directory, the tokenizer to carry.

@@ -29,14 +29,7 @@ int cmd_run(const args& a) {
   if (!parse_command_line(a, usage, options, positional, vm, exit_code)) return exit_code;
 
   console_host services;
-  if (!log_level_name.empty()) {
-    log_level level{};
-    if (!parse_log_level(log_level_name, level)) {
-      fmt::print(stderr, "kickhost run: error: --log-level '{}' is not one of debug, info, warn, error\n", log_level_name);
-      return k_exit_usage;
-    }
-    services.set_level(level);
-  }
+  if (!apply_log_level("run", log_level_name, services)) return k_exit_usage;
   run_options ro;
   ro.overrides = sets;
   for (const auto& d : plugin_dirs) ro.plugin_dirs.emplace_back(d);

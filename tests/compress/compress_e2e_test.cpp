@@ -18,15 +18,20 @@ std::filesystem::path out_of_tree_plugin_dir() {
   return read_file(marker);
 }
 
-}  // namespace
-
-TEST_CASE("a method plugin from another directory compresses a model inside kickhost run", "[e2e][compress]") {
-  const auto dir = kick::test::scratch_dir("compress-e2e");
-  kick::test::write_tiny_llama2c(dir / "model.bin", {}, 99);
+// model.bin (tiny random llama2.c, `seed`), tokenizer.bin and text.txt in `dir`.
+void write_tiny_inputs(const std::filesystem::path& dir, std::uint64_t seed) {
+  kick::test::write_tiny_llama2c(dir / "model.bin", {}, seed);
   kick::test::write_tiny_tokenizer(dir / "tokenizer.bin", 272);
   std::string text;
   for (int i = 0; i < 30; ++i) text += "a hat, a cat and the mat. ";
   write_file(dir / "text.txt", text);
+}
+
+}  // namespace
+
+TEST_CASE("a method plugin from another directory compresses a model inside kickhost run", "[e2e][compress]") {
+  const auto dir = kick::test::scratch_dir("compress-e2e");
+  write_tiny_inputs(dir, 99);
   write_file(dir / "run.toml", R"(
 [model]
 path = "model.bin"
@@ -95,11 +100,7 @@ TEST_CASE("a method that needs calibration statistics is refused before any work
 
 TEST_CASE("[[compress]] variants are each evaluated and compared in one run", "[e2e][compress]") {
   const auto dir = kick::test::scratch_dir("compress-variants");
-  kick::test::write_tiny_llama2c(dir / "model.bin", {}, 99);
-  kick::test::write_tiny_tokenizer(dir / "tokenizer.bin", 272);
-  std::string text;
-  for (int i = 0; i < 30; ++i) text += "a hat, a cat and the mat. ";
-  write_file(dir / "text.txt", text);
+  write_tiny_inputs(dir, 99);
   write_file(dir / "run.toml", R"(
 [model]
 path = "model.bin"
@@ -147,11 +148,7 @@ seqlen = 64
 
 TEST_CASE("[compress] save writes a model that reloads to the same scores", "[e2e][compress]") {
   const auto dir = kick::test::scratch_dir("compress-save");
-  kick::test::write_tiny_llama2c(dir / "model.bin", {}, 7);
-  kick::test::write_tiny_tokenizer(dir / "tokenizer.bin", 272);
-  std::string text;
-  for (int i = 0; i < 30; ++i) text += "a hat, a cat and the mat. ";
-  write_file(dir / "text.txt", text);
+  write_tiny_inputs(dir, 7);
   const std::string saved = (dir / "saved").string();
   write_file(dir / "run.toml", "[model]\npath = \"model.bin\"\ntokenizer = \"tokenizer.bin\"\n[backend]\nname = \"cpu\"\nthreads = 1\n"
                                "[compress]\nmethod = \"threshold\"\nthreshold = 0.1\nsave = \"" + saved + "\"\n"
