@@ -40,7 +40,7 @@ class FreshNamer:
 def fresh_value(rng, world, namer, rel):
     vt = RELATIONS[rel][1]
     if rel == "capital":
-        return namer.namer.word(2) if isinstance(namer, FreshNamer) else namer.name("city")
+        return namer.name("city")  # 2-3 syllables, like the evaluation's reserved city names
     if vt == "person":
         return namer.name("person")
     if vt == "year":
@@ -56,17 +56,19 @@ def fresh_entity(rng, world, namer, kind, n_facts):
     return [(x, kind, r, fresh_value(rng, world, namer, r)) for r in rels]
 
 
-def passage(rng, world, namer, n_entities=None, kinds=None):
-    """Sentences about 1-3 fresh entities; returns (text, facts)."""
-    n_entities = n_entities or rng.choice([1, 2, 2, 3])
+def passage(rng, world, namer):
+    """Sentences about 1-4 fresh entities (a first one with 1-4 facts, then 0-3 more with 1-3 facts:
+    the retrieval evaluation's passages have 2-10 sentences); returns (text, facts)."""
     kind = rng.choice(list(FRESH_RELATIONS))
+    ents = [fresh_entity(rng, world, namer, kind, rng.randint(1, 4))]
+    for _ in range(rng.choice([0, 1, 1, 2, 2, 3])):
+        k = kind if rng.random() < 0.5 else rng.choice(list(FRESH_RELATIONS))
+        ents.append(fresh_entity(rng, world, namer, k, rng.randint(1, 3)))
+    rng.shuffle(ents)
     facts, sentences = [], []
-    for _ in range(n_entities):
-        k = kind if rng.random() < 0.6 else rng.choice(list(FRESH_RELATIONS))
-        ef = fresh_entity(rng, world, namer, k, rng.randint(1, 4))
+    for ef in ents:
         rng.shuffle(ef)
-        for f in ef:
-            sentences.append(fill(rng.choice(world.train_statements(f[2])), f[0], f[3]))
+        sentences += [fill(rng.choice(world.train_statements(f[2])), f[0], f[3]) for f in ef]
         facts += ef
     return " ".join(sentences), facts
 
@@ -131,7 +133,7 @@ class TrainStream:
         r, w = self.rng, self.w
         subject = r.choice(sorted(self.by_subject_type))
         facts = self.by_subject_type[subject]
-        n_shots = r.choice([0, 1, 2, 3, 4, 5])  # the multiple-choice task defaults to 5 shots
+        n_shots = r.choice([1, 2, 3, 4, 5, 5, 5])  # the task defaults to 5 shots; every item's letter is trained
         parts = [mc_header(subject)]
         for i in range(n_shots + 1):
             f = r.choice(facts)
@@ -141,13 +143,28 @@ class TrainStream:
             parts.append(mc_item(q, opts, letter) + ("\n\n" if i < n_shots else ""))
         return "".join(parts)
 
+    def doc_mc_bind(self):
+        """Two option lists in the multiple-choice layout, each followed by all four options named with
+        their letters in random order ("{o} is {L}."): the content-to-letter binding that answering by
+        letter needs, with the content right before its letter (an auxiliary document, not a task prompt)."""
+        r, w = self.rng, self.w
+        parts = []
+        for _ in range(2):
+            f = r.choice(w.facts)
+            _, opts, _ = mc_doc_item(r, w, f, w.train_questions(f[2]), r.random() < 0.5)
+            order = list(range(4))
+            r.shuffle(order)
+            parts.append("".join(f"{L}. {o}\n" for L, o in zip("ABCD", opts))
+                         + " ".join(f"{opts[i]} is {'ABCD'[i]}." for i in order))
+        return "\n\n".join(parts)
+
     def doc_icl(self):
         r, w = self.rng, self.w
         text, facts = passage(r, w, self.namer)
         askable = [f for f in facts if f[2] in ASKABLE]
         if not askable:
             return text
-        picks = r.sample(askable, min(len(askable), r.choice([1, 1, 2, 3])))
+        picks = r.sample(askable, min(len(askable), r.choice([1, 1, 2, 3, 4])))
         pairs = [(fill(r.choice(w.train_questions(f[2])), f[0]), f[3]) for f in picks]
         return open_book(text, pairs)
 
