@@ -12,9 +12,7 @@ result<magnitude_params> parse_magnitude_params(const param_map& params) {
   magnitude_params p;
   auto sparsity = pruning::sparsity_param(params);
   if (!sparsity) return std::unexpected(sparsity.error());
-  auto pattern_text = params.get_string("pattern");
-  if (!pattern_text) return std::unexpected(pattern_text.error());
-  auto pattern = pruning::parse_pattern(*pattern_text);
+  auto pattern = pruning::pattern_param(params);
   if (!pattern) return std::unexpected(pattern.error());
   p.sparsity = *sparsity;
   p.pattern = *pattern;

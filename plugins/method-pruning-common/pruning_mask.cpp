@@ -38,6 +38,12 @@ result<double> sparsity_param(const param_map& params) {
   return *s;
 }
 
+result<sparsity_pattern> pattern_param(const param_map& params) {
+  auto text = params.get_string("pattern");
+  if (!text) return std::unexpected(text.error());
+  return parse_pattern(*text);
+}
+
 status check_finite(const char* what, const matrix_f32& w) {
   for (std::int64_t r = 0; r < w.n_rows; ++r)
     for (std::int64_t c = 0; c < w.n_cols; ++c)

@@ -29,6 +29,9 @@ result<sparsity_pattern> parse_pattern(const std::string& text);
 // `sparsity` in [0, 1).
 result<double> sparsity_param(const param_map& params);
 
+// The `pattern` parameter, parsed (parse_pattern).
+result<sparsity_pattern> pattern_param(const param_map& params);
+
 // A matrix or statistic holding NaN/Inf (or, for statistics that are means of squares, a
 // negative value) is a failed_precondition naming `what` and the first bad position.
 status check_finite(const char* what, const matrix_f32& w);

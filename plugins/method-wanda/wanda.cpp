@@ -14,15 +14,14 @@ result<wanda_params> parse_wanda_params(const param_map& params) {
   wanda_params p;
   auto sparsity = pruning::sparsity_param(params);
   if (!sparsity) return std::unexpected(sparsity.error());
-  auto pattern_text = params.get_string("pattern");
-  if (!pattern_text) return std::unexpected(pattern_text.error());
-  auto pattern = pruning::parse_pattern(*pattern_text);
+  auto pattern = pruning::pattern_param(params);
   if (!pattern) return std::unexpected(pattern.error());
   auto variant = params.get_bool("use_variant");
   if (!variant) return std::unexpected(variant.error());
   if (*variant && pattern->structured)
     return fail(status_code::invalid_argument,
-                detail::format("use_variant applies to pattern \"unstructured\" only, not {} (as in the reference)", *pattern_text));
+                detail::format("use_variant applies to pattern \"unstructured\" only, not {}:{} (as in the reference)", pattern->n,
+                               pattern->m));
   p.sparsity = *sparsity;
   p.pattern = *pattern;
   p.use_variant = *variant;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/model/safetensors_file.h"
+#include "export/export_model_support.h"
 #include "support/test_support.h"
 #include "support/tiny_files.h"
 
@@ -73,17 +74,7 @@ TEST_CASE("kickhost compress saves a model that kickhost run evaluates like the 
   const auto c2 = run_kickhost({"compress", "--model", (dir / "model.bin").string(), "--method", "threshold", "--set",
                                 "threshold=0.1", "--out", again.string(), "--plugin-dir", plugins});
   REQUIRE(c2.exit_code == 0);
-  auto first = kick::safetensors_file::open(saved / "model.safetensors");
-  auto second = kick::safetensors_file::open(again / "model.safetensors");
-  REQUIRE(first);
-  REQUIRE(second);
-  REQUIRE(first->tensors().size() == second->tensors().size());
-  for (const auto& [name, t] : first->tensors()) {
-    INFO(name);
-    const auto* u = second->find(name);
-    REQUIRE(u != nullptr);
-    CHECK((u->size_bytes == t.size_bytes && std::memcmp(u->data, t.data, t.size_bytes) == 0));
-  }
+  kick::test::check_same_tensors(saved / "model.safetensors", again / "model.safetensors");
 }
 
 TEST_CASE("kickhost compress refuses bad input before loading the model", "[export][e2e]") {

@@ -1,5 +1,9 @@
 #include "export/export_model_support.h"
 
+#include <cstring>
+
+#include "core/model/safetensors_file.h"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -170,6 +174,20 @@ std::vector<float> cpu_logits(const loaded_model& model, const std::vector<std::
   const status s = session->runner->eval(tokens, 0, logits_mode::all, logits);
   if (!s.ok()) FAIL(s.message());
   return logits;
+}
+
+void check_same_tensors(const std::filesystem::path& a, const std::filesystem::path& b) {
+  auto first = safetensors_file::open(a);
+  auto second = safetensors_file::open(b);
+  REQUIRE(first);
+  REQUIRE(second);
+  REQUIRE(first->tensors().size() == second->tensors().size());
+  for (const auto& [name, t] : first->tensors()) {
+    INFO(name);
+    const auto* u = second->find(name);
+    REQUIRE(u != nullptr);
+    CHECK((u->size_bytes == t.size_bytes && std::memcmp(u->data, t.data, t.size_bytes) == 0));
+  }
 }
 
 }  // namespace kick::test

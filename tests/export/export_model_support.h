@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,9 @@ namespace kick::test {
 // groups of 32), "quant-3-act-order" (3-bit, g_idx and an input scale), "nf4", "nf4-double",
 // "int8" (two outlier columns).
 void compress_layer_for_test(loaded_model& model, std::size_t block, linear_slot slot, const std::string& kind);
+
+// Checks that two safetensors files hold the same tensors, byte for byte (metadata may differ).
+void check_same_tensors(const std::filesystem::path& a, const std::filesystem::path& b);
 
 // Logits of every position of `tokens` through the cpu backend (1 thread).
 std::vector<float> cpu_logits(const loaded_model& model, const std::vector<std::int32_t>& tokens);

@@ -10,6 +10,7 @@
 
 #include "core/model/safetensors_file.h"
 
+#include "export/export_model_support.h"
 #include "support/test_support.h"
 #include "support/tiny_files.h"
 
@@ -84,17 +85,7 @@ void check_round_trip(const std::filesystem::path& dir, const std::string& model
   args[std::find(args.begin(), args.end(), "--out") - args.begin() + 1] = again.string();
   const auto rerun = run_kickhost(args);
   REQUIRE(rerun.exit_code == 0);
-  auto first = kick::safetensors_file::open(saved / "model.safetensors");
-  auto second = kick::safetensors_file::open(again / "model.safetensors");
-  REQUIRE(first);
-  REQUIRE(second);
-  REQUIRE(first->tensors().size() == second->tensors().size());
-  for (const auto& [name, t] : first->tensors()) {
-    INFO(name);
-    const auto* u = second->find(name);
-    REQUIRE(u != nullptr);
-    CHECK((u->size_bytes == t.size_bytes && std::memcmp(u->data, t.data, t.size_bytes) == 0));
-  }
+  kick::test::check_same_tensors(saved / "model.safetensors", again / "model.safetensors");
 }
 
 // The method plugins of the build, with parameters valid for the tiny models (groups of 32).
