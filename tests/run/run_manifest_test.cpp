@@ -142,6 +142,10 @@ TEST_CASE("[[compress]] gives several labelled variants; labels must be distinct
   REQUIRE_FALSE(bad.has_value());
   CHECK_THAT(bad.error().message(), Catch::Contains("label '../x'"));
 
+  auto overridden = kick::load_run_manifest(dir / "ok.toml", std::vector<std::string>{"compress.method=none"});
+  REQUIRE_FALSE(overridden.has_value());
+  CHECK_THAT(overridden.error().message(), Catch::Contains("[[compress]] variants"));
+
   kick::test::write_file(dir / "badcal.toml", head + "[compress]\nmethod = \"wanda\"\n[compress.calibration]\nnsample = 3\n");
   auto badcal = kick::load_run_manifest(dir / "badcal.toml", {});
   REQUIRE_FALSE(badcal.has_value());

@@ -271,6 +271,9 @@ status apply_override(toml::table& root, std::string_view assignment) {
     toml::node* node = root.get(section);
     if (node == nullptr) node = root.insert_or_assign(section, toml::table{}).first->second.as_table();
     target = node->as_table();
+    if (target == nullptr && section == "compress" && node->is_array_of_tables()) {
+      return bad("the manifest lists several [[compress]] variants; --set compress.* applies to a single [compress] table");
+    }
     if (target == nullptr) return bad(fmt::format("'{}' in the manifest is not a table", section));
     key = parts[1];
   }
