@@ -14,6 +14,7 @@
 #include "cli/cli_support.h"
 #include "core/calibrate/layer_statistics.h"
 #include "core/registry/plugin_instance.h"
+#include "core/run/compress_model.h"
 #include "core/run/console_host.h"
 #include "core/run/run_manifest.h"
 #include "kick/format_codec.h"
@@ -159,19 +160,11 @@ int cmd_bench_methods(const args& a) {
         auto out = (*instance)->compress(layer_info{"layers.0.mlp.up_proj", 0}, matrix_f32{w.data(), s.n_out, s.n_in, s.n_in}, acc.view());
         seconds.push_back(std::chrono::duration<double>(clock_type::now() - started).count());
         if (!out) return report_error("bench-methods", out.error().with_context(fmt::format("method {} on {}x{}", p.manifest->name, s.n_out, s.n_in)));
-        compressed_weight cw{s.n_out, s.n_in, std::move(out->layout)};
-        format = layout_name(cw.layout);
-        bits = std::holds_alternative<dense_layout>(cw.layout) ? out->bits_per_weight : storage_bits_per_weight(cw);
-        std::int64_t zeros = 0;
-        std::vector<float> row(static_cast<std::size_t>(s.n_in));
-        for (std::int64_t i = 0; i < s.n_out; ++i) {
-          const float* values = w.data() + i * s.n_in;
-          if (!std::holds_alternative<dense_layout>(cw.layout)) {
-            densify_row(cw, i, row.data());
-            values = row.data();
-          }
-          for (std::int64_t j = 0; j < s.n_in; ++j) zeros += values[j] == 0.0f ? 1 : 0;
-        }
+        auto checked = check_method_output("layers.0.mlp.up_proj", s.n_out, s.n_in, *out, w);
+        if (!checked) return report_error("bench-methods", checked.error().with_context(fmt::format("method {}", p.manifest->name)));
+        format = layout_name(checked->weight.layout);
+        bits = checked->bits_per_weight;
+        const std::int64_t zeros = checked->zeros;
         sparsity = static_cast<double>(zeros) / static_cast<double>(s.n_out * s.n_in);
       }
       std::sort(seconds.begin(), seconds.end());

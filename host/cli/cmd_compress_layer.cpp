@@ -127,6 +127,7 @@ struct layer_result {
   compressed_weight compressed;
   std::vector<float> dense;  // the result densified [n_out, n_in]
   double bits_per_weight = 32.0;
+  std::int64_t zeros = 0;  // exact zeros of `dense`
   double seconds = 0.0;
   std::string notes;
 };
@@ -151,19 +152,11 @@ result<layer_result> run_method(const cli_plugin& plugin, const layer_inputs& in
   auto output = (*m)->compress(info, matrix_f32{out.dense.data(), n_out, n_in, n_in}, stats);
   if (!output) return std::unexpected(output.error().with_context(layer_name));
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  out.compressed = compressed_weight{n_out, n_in, std::move(output->layout)};
-  const bool dense = std::holds_alternative<dense_layout>(out.compressed.layout);
-  if (status st = check_layout(out.compressed); !st.ok()) {
-    return fail(status_code::internal, fmt::format("{}: the method returned a malformed {} layout: {}", layer_name,
-                                                   layout_name(out.compressed.layout), st.message()));
-  }
-  if (!dense) {
-    for (std::int64_t r = 0; r < n_out; ++r) densify_row(out.compressed, r, out.dense.data() + r * n_in);
-  }
-  for (float v : out.dense) {
-    if (!std::isfinite(v)) return fail(status_code::failed_precondition, fmt::format("{}: the compressed layer holds NaN/Inf values", layer_name));
-  }
-  out.bits_per_weight = dense ? output->bits_per_weight : storage_bits_per_weight(out.compressed);
+  auto checked = check_method_output(layer_name, n_out, n_in, *output, out.dense);
+  if (!checked) return std::unexpected(checked.error());
+  out.compressed = std::move(checked->weight);
+  out.bits_per_weight = checked->bits_per_weight;
+  out.zeros = checked->zeros;
   out.notes = output->notes;
   return out;
 }
@@ -225,11 +218,9 @@ int cmd_compress_layer(const args& a) {
   if (!r) return report_error("compress-layer", r.error());
   if (status s = write_result(out_path, *plugin, *in, *r, layer_name); !s.ok()) return report_error("compress-layer", s);
 
-  std::int64_t zeros = 0;
-  for (float v : r->dense) zeros += v == 0.0f ? 1 : 0;
   fmt::print("{} {} [{}, {}]: {} layout, sparsity {:.4f}, {:.3f} bits/weight, {:.3f} s{}\nwrote {}\n", method_name, layer_name,
              in->weight.shape[0], in->weight.shape[1], layout_name(r->compressed.layout),
-             static_cast<double>(zeros) / static_cast<double>(r->dense.size()), r->bits_per_weight, r->seconds,
+             static_cast<double>(r->zeros) / static_cast<double>(r->dense.size()), r->bits_per_weight, r->seconds,
              r->notes.empty() ? "" : fmt::format(" ({})", r->notes), out_path);
   return k_exit_ok;
 }

@@ -169,7 +169,7 @@ result<model_view> densify_compressed(const model_view& model, std::vector<std::
       const std::string name = "blk." + std::to_string(i) + ".linear" + std::to_string(slot);
       if (status s = check_layout(*w); !s.ok()) return fail(s.with_context(name + " (" + layout_name(w->layout) + ")"));
       std::vector<float>& values = storage.emplace_back(static_cast<std::size_t>(w->n_rows * w->n_cols));
-      for (std::int64_t r = 0; r < w->n_rows; ++r) densify_row(*w, r, values.data() + r * w->n_cols);
+      densify(*w, values.data());
       l.linear(static_cast<linear_slot>(slot)) = make_contiguous_view(dtype::f32, values.data(), w->n_rows, w->n_cols);
       l.compressed[slot] = nullptr;
     }

@@ -91,7 +91,7 @@ block_weights load_block_weights(const model_view& model, std::int64_t index) {
   for (std::size_t s = 0; s < k_n_linear_slots; ++s) {
     if (const compressed_weight* c = l.compressed[s]) {
       w.linear[s].resize(static_cast<std::size_t>(c->n_rows * c->n_cols));
-      for (std::int64_t r = 0; r < c->n_rows; ++r) densify_row(*c, r, w.linear[s].data() + r * c->n_cols);
+      densify(*c, w.linear[s].data());
     } else {
       w.linear[s] = to_f32(l.linear(static_cast<linear_slot>(s)));
     }

@@ -30,38 +30,29 @@ struct totals {
   double bits = 0.0;
 };
 
+// [n_rows, n_cols] of a block's linear layer, compressed or not.
+std::pair<std::int64_t, std::int64_t> linear_shape(const layer_tensors& layer, std::size_t slot) {
+  if (const compressed_weight* c = layer.compressed[slot]) return {c->n_rows, c->n_cols};
+  const tensor_view& v = layer.linear(static_cast<linear_slot>(slot));
+  return {v.n_rows(), v.n_cols()};
+}
+
 // Compresses one linear layer whose current f32 values are `values` [rows, cols]; afterwards
 // `values` holds the compressed layer densified, and the model's view points at the result.
 result<nlohmann::json> compress_layer(loaded_model& model, std::size_t block, std::size_t slot, method& m,
                                       std::vector<float>& values, const layer_stats& stats, totals& sum) {
-  const tensor_view& original = model.view.layers[block].linear(static_cast<linear_slot>(slot));
-  const compressed_weight* was_compressed = model.view.layers[block].compressed[slot];
-  const std::int64_t n_rows = was_compressed ? was_compressed->n_rows : original.n_rows();
-  const std::int64_t n_cols = was_compressed ? was_compressed->n_cols : original.n_cols();
+  const auto [n_rows, n_cols] = linear_shape(model.view.layers[block], slot);
   const layer_info info{fmt::format("layers.{}.{}", block, k_linear_layer_names[slot]), static_cast<std::int64_t>(block)};
   const auto started = clock_type::now();
   auto output = m.compress(info, matrix_f32{values.data(), n_rows, n_cols, n_cols}, stats);
   if (!output) return std::unexpected(output.error().with_context(info.name));
   const double seconds = seconds_since(started);
-  auto compressed = std::make_unique<compressed_weight>(compressed_weight{n_rows, n_cols, std::move(output->layout)});
+  auto checked = check_method_output(info.name, n_rows, n_cols, *output, values);
+  if (!checked) return std::unexpected(checked.error());
+  auto compressed = std::make_unique<compressed_weight>(std::move(checked->weight));
   const bool dense = std::holds_alternative<dense_layout>(compressed->layout);
-  if (status st = check_layout(*compressed); !st.ok()) {
-    return fail(status_code::internal, fmt::format("{}: the method returned a malformed {} layout: {}", info.name,
-                                                   layout_name(compressed->layout), st.message()));
-  }
-  if (!dense) {
-    for (std::int64_t r = 0; r < n_rows; ++r) densify_row(*compressed, r, values.data() + r * n_cols);
-  }
-  std::int64_t zeros = 0, non_finite = 0;
-  for (float v : values) {
-    zeros += v == 0.0f ? 1 : 0;
-    non_finite += std::isfinite(v) ? 0 : 1;
-  }
-  if (non_finite > 0) {
-    return fail(status_code::failed_precondition,
-                fmt::format("{}: the compressed layer holds {} NaN/Inf values", info.name, non_finite));
-  }
-  const double bits = dense ? output->bits_per_weight : storage_bits_per_weight(*compressed);
+  const std::int64_t zeros = checked->zeros;
+  const double bits = checked->bits_per_weight;
   const std::string format = layout_name(compressed->layout);
   tensor_view& view = model.view.layers[block].linear(static_cast<linear_slot>(slot));
   if (dense) {
@@ -106,6 +97,28 @@ result<std::vector<std::vector<std::int32_t>>> draw_calibration(const calibratio
 }
 
 }  // namespace
+
+result<checked_layer> check_method_output(const std::string& layer, std::int64_t n_rows, std::int64_t n_cols, method_output& output,
+                                          std::span<float> values) {
+  checked_layer out;
+  out.weight = compressed_weight{n_rows, n_cols, std::move(output.layout)};
+  const bool dense = std::holds_alternative<dense_layout>(out.weight.layout);
+  if (status st = check_layout(out.weight); !st.ok()) {
+    return fail(status_code::internal,
+                fmt::format("{}: the method returned a malformed {} layout: {}", layer, layout_name(out.weight.layout), st.message()));
+  }
+  if (!dense) densify(out.weight, values.data());
+  std::int64_t non_finite = 0;
+  for (float v : values) {
+    out.zeros += v == 0.0f ? 1 : 0;
+    non_finite += std::isfinite(v) ? 0 : 1;
+  }
+  if (non_finite > 0) {
+    return fail(status_code::failed_precondition, fmt::format("{}: the compressed layer holds {} NaN/Inf values", layer, non_finite));
+  }
+  out.bits_per_weight = dense ? output.bits_per_weight : storage_bits_per_weight(out.weight);
+  return out;
+}
 
 calibration_options resolve_calibration(const plugin_manifest& manifest, const calibration_settings& s) {
   calibration_options c;
@@ -187,9 +200,7 @@ result<nlohmann::json> compress_model(loaded_model& model, const tokenizer& tok,
       if (calibrated) {
         for (linear_slot slot : group) {
           const auto which = static_cast<std::size_t>(input_of(slot));
-          const std::int64_t n_in = model.view.layers[block].compressed[static_cast<std::size_t>(slot)]
-                                        ? model.view.layers[block].compressed[static_cast<std::size_t>(slot)]->n_cols
-                                        : model.view.layers[block].linear(slot).n_cols();
+          const std::int64_t n_in = linear_shape(model.view.layers[block], static_cast<std::size_t>(slot)).second;
           if (!stats[which]) stats[which] = std::make_unique<layer_statistics>(n_in, request);
         }
         const block_tap tap = [&](block_input which, const float* x, std::int64_t n_tokens, std::int64_t n_in) {

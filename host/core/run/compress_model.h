@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -44,6 +45,20 @@ struct calibration_options {
   std::string propagate = "compressed";
   bool true_sequential = false;
 };
+
+// A method's result for one layer, checked: `weight` is its layout, and the scratch `values`
+// [n_rows * n_cols] the method was given now hold the layer densified.
+struct checked_layer {
+  compressed_weight weight;
+  double bits_per_weight = 32.0;  // measured from the layout; for dense_layout, what the method declared
+  std::int64_t zeros = 0;         // exact zeros in the densified layer
+};
+
+// Checks the layout (check_layout: a malformed one is an internal error naming `layer`),
+// densifies it into `values` unless it is dense, refuses NaN/Inf (failed_precondition), and
+// counts zeros.
+result<checked_layer> check_method_output(const std::string& layer, std::int64_t n_rows, std::int64_t n_cols, method_output& output,
+                                          std::span<float> values);
 
 calibration_options resolve_calibration(const plugin_manifest& method_manifest, const calibration_settings& settings);
 

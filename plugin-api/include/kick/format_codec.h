@@ -224,6 +224,11 @@ inline void densify_row(const compressed_weight& w, std::int64_t r, float* out) 
       w.layout);
 }
 
+// Writes the whole matrix a checked non-dense layout represents into out[0, n_rows * n_cols).
+inline void densify(const compressed_weight& w, float* out) {
+  for (std::int64_t r = 0; r < w.n_rows; ++r) densify_row(w, r, out + r * w.n_cols);
+}
+
 // Bits of storage per weight, counting every array of the layout as stored (f32 values 32 bits).
 inline double storage_bits_per_weight(const compressed_weight& w) {
   const double n = static_cast<double>(w.n_rows) * static_cast<double>(w.n_cols);
