@@ -61,16 +61,6 @@ double output_error(const layer_case& c, const std::vector<float>& compressed) {
   return total;
 }
 
-std::vector<float> densify(const kick::weight_layout& layout, std::int64_t n_out, std::int64_t n_in) {
-  kick::compressed_weight cw{n_out, n_in, layout};
-  const kick::status s = kick::check_layout(cw);
-  INFO(s.message());
-  REQUIRE(s.ok());
-  std::vector<float> out(static_cast<std::size_t>(n_out * n_in));
-  for (std::int64_t r = 0; r < n_out; ++r) kick::densify_row(cw, r, out.data() + r * n_in);
-  return out;
-}
-
 std::vector<float> magnitude_prune(const std::vector<float>& w, double sparsity) {
   std::vector<float> mags(w.size());
   for (std::size_t i = 0; i < w.size(); ++i) mags[i] = std::fabs(w[i]);

@@ -12,6 +12,7 @@
 #include "kick/format_codec.h"
 #include "kick/formats.h"
 #include "kick/params.h"
+#include "support/layout_support.h"
 
 namespace obs_test {
 
@@ -35,7 +36,7 @@ inline kick::matrix_f32 as_matrix(std::vector<float>& w, std::int64_t n_out, std
 double output_error(const layer_case& c, const std::vector<float>& compressed);
 
 // The densified matrix of a layout (check_layout must pass).
-std::vector<float> densify(const kick::weight_layout& layout, std::int64_t n_out, std::int64_t n_in);
+using kick::test::densify;
 
 // Magnitude pruning per the Wanda repo (prune |W| <= sorted|W|[int(numel*s)]), for comparisons.
 std::vector<float> magnitude_prune(const std::vector<float>& w, double sparsity);

@@ -11,6 +11,7 @@
 #include "kick/format_codec.h"
 #include "kick/formats.h"
 #include "kick/params.h"
+#include "support/layout_support.h"
 
 namespace pruning_test {
 
@@ -33,8 +34,8 @@ inline kick::matrix_f32 as_matrix(std::vector<float>& w, std::int64_t n_out, std
 // ||X W^T - X Wc^T||_F^2 over the case's inputs, in double.
 double output_error(const layer_case& c, const std::vector<float>& compressed);
 
-// The densified matrix of a layout; REQUIREs check_layout to pass.
-std::vector<float> densify(const kick::weight_layout& layout, std::int64_t n_out, std::int64_t n_in);
+// The densified matrix of a layout (check_layout must pass).
+using kick::test::densify;
 
 kick::param_map params(double sparsity, const std::string& pattern, bool use_variant = false);
 

@@ -55,14 +55,4 @@ double output_error(const layer_case& c, const std::vector<float>& compressed) {
   return total;
 }
 
-std::vector<float> densify(const kick::weight_layout& layout, std::int64_t n_out, std::int64_t n_in) {
-  const kick::compressed_weight cw{n_out, n_in, layout};
-  const kick::status s = kick::check_layout(cw);
-  INFO(s.message());
-  REQUIRE(s.ok());
-  std::vector<float> out(static_cast<std::size_t>(n_out * n_in));
-  for (std::int64_t r = 0; r < n_out; ++r) kick::densify_row(cw, r, out.data() + r * n_in);
-  return out;
-}
-
 }  // namespace quant_test

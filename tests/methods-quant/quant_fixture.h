@@ -9,6 +9,7 @@
 
 #include "core/calibrate/layer_statistics.h"
 #include "kick/formats.h"
+#include "support/layout_support.h"
 
 namespace quant_test {
 
@@ -33,6 +34,6 @@ inline kick::matrix_f32 as_matrix(std::vector<float>& w, std::int64_t n_out, std
 double output_error(const layer_case& c, const std::vector<float>& compressed);
 
 // The densified matrix of a layout (check_layout must pass).
-std::vector<float> densify(const kick::weight_layout& layout, std::int64_t n_out, std::int64_t n_in);
+using kick::test::densify;
 
 }  // namespace quant_test
