@@ -12,12 +12,6 @@ using kick::test::read_file;
 using kick::test::run_kickhost;
 using kick::test::write_file;
 
-std::filesystem::path out_of_tree_plugin_dir() {
-  const auto marker = kick::test::binary_dir() / "test-scratch" / "out-of-tree" / "plugin-dir.txt";
-  REQUIRE(std::filesystem::exists(marker));  // written by the out-of-tree ctest fixture
-  return read_file(marker);
-}
-
 // model.bin (tiny random llama2.c, `seed`), tokenizer.bin and text.txt in `dir`.
 void write_tiny_inputs(const std::filesystem::path& dir, std::uint64_t seed) {
   kick::test::write_tiny_llama2c(dir / "model.bin", {}, seed);
@@ -46,7 +40,7 @@ name = "perplexity"
 dataset = "text.txt"
 seqlen = 64
 )");
-  const std::string plugin_dir = out_of_tree_plugin_dir().string();
+  const std::string plugin_dir = kick::test::out_of_tree_plugin_dir().string();
   const auto dense = run_kickhost({"run", (dir / "run.toml").string(), "--plugin-dir", plugin_dir, "--out",
                                    (dir / "dense").string(), "--set", "compress.method=none"});
   const auto pruned = run_kickhost({"run", (dir / "run.toml").string(), "--plugin-dir", plugin_dir, "--out",
@@ -78,7 +72,7 @@ seqlen = 64
 
 TEST_CASE("a method that needs calibration statistics is refused before any work", "[e2e][compress]") {
   const auto dir = kick::test::scratch_dir("compress-needs");
-  const std::filesystem::path plugin_dir = out_of_tree_plugin_dir();
+  const std::filesystem::path plugin_dir = kick::test::out_of_tree_plugin_dir();
   // A copy of the threshold manifest that claims to need a Hessian.
   std::string manifest = read_file(plugin_dir / "method-threshold.toml");
   const auto at = manifest.find("needs = []");
@@ -123,7 +117,7 @@ name = "perplexity"
 dataset = "text.txt"
 seqlen = 64
 )");
-  const auto r = run_kickhost({"run", (dir / "run.toml").string(), "--plugin-dir", out_of_tree_plugin_dir().string(), "--out",
+  const auto r = run_kickhost({"run", (dir / "run.toml").string(), "--plugin-dir", kick::test::out_of_tree_plugin_dir().string(), "--out",
                                (dir / "out").string()});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
@@ -153,7 +147,7 @@ TEST_CASE("[compress] save writes a model that reloads to the same scores", "[e2
   write_file(dir / "run.toml", "[model]\npath = \"model.bin\"\ntokenizer = \"tokenizer.bin\"\n[backend]\nname = \"cpu\"\nthreads = 1\n"
                                "[compress]\nmethod = \"threshold\"\nthreshold = 0.1\nsave = \"" + saved + "\"\n"
                                "[[task]]\nname = \"perplexity\"\ndataset = \"text.txt\"\nseqlen = 64\n");
-  const std::string plugin_dir = out_of_tree_plugin_dir().string();
+  const std::string plugin_dir = kick::test::out_of_tree_plugin_dir().string();
   const auto first = run_kickhost({"run", (dir / "run.toml").string(), "--plugin-dir", plugin_dir, "--out", (dir / "a").string()});
   INFO(first.err);
   REQUIRE(first.exit_code == 0);

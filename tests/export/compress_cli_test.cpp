@@ -16,12 +16,6 @@ using kick::test::read_file;
 using kick::test::run_kickhost;
 using kick::test::write_file;
 
-std::filesystem::path threshold_plugin_dir() {
-  const auto marker = kick::test::binary_dir() / "test-scratch" / "out-of-tree" / "plugin-dir.txt";
-  REQUIRE(std::filesystem::exists(marker));  // written by the out-of-tree ctest fixture
-  return read_file(marker);
-}
-
 double perplexity(const std::filesystem::path& results) {
   return nlohmann::json::parse(read_file(results))["results"]["perplexity"]["ppl,none"].get<double>();
 }
@@ -30,7 +24,7 @@ double perplexity(const std::filesystem::path& results) {
 
 TEST_CASE("kickhost compress saves a model that kickhost run evaluates like the in-run compression", "[export][e2e]") {
   const auto dir = kick::test::scratch_dir("export-cli");
-  const std::string plugins = threshold_plugin_dir().string();
+  const std::string plugins = kick::test::out_of_tree_plugin_dir().string();
   kick::test::write_tiny_llama2c(dir / "model.bin", {}, 99);
   kick::test::write_tiny_tokenizer(dir / "tokenizer.bin", 272);
   std::string text;
@@ -79,7 +73,7 @@ TEST_CASE("kickhost compress saves a model that kickhost run evaluates like the 
 
 TEST_CASE("kickhost compress refuses bad input before loading the model", "[export][e2e]") {
   const auto dir = kick::test::scratch_dir("export-cli-bad");
-  const std::string plugins = threshold_plugin_dir().string();
+  const std::string plugins = kick::test::out_of_tree_plugin_dir().string();
   const std::string missing_model = (dir / "no-such-model.bin").string();
   const auto base = [&](std::vector<std::string> extra) {
     std::vector<std::string> args = {"compress", "--model", missing_model, "--plugin-dir", plugins, "--out", (dir / "out").string()};

@@ -25,12 +25,6 @@ struct method_case {
   std::vector<std::pair<std::string, std::string>> params;  // key, TOML value
 };
 
-std::filesystem::path threshold_plugin_dir() {
-  const auto marker = kick::test::binary_dir() / "test-scratch" / "out-of-tree" / "plugin-dir.txt";
-  REQUIRE(std::filesystem::exists(marker));  // written by the out-of-tree ctest fixture
-  return read_file(marker);
-}
-
 nlohmann::json read_json(const std::filesystem::path& file) { return nlohmann::json::parse(read_file(file)); }
 
 // Compresses `model` with `c` through kickhost compress and inside kickhost run (same calibration),
@@ -134,7 +128,7 @@ TEST_CASE("stories260K: compress, save, reload and evaluate", "[export][e2e][fix
   std::string text;
   for (int i = 0; i < 20; ++i) text += "Once upon a time, there was a little girl named Lily.\n\nShe liked to play in the park.\n\n";
   write_file(dir / "text.txt", text);
-  check_round_trip(dir, model.string(), tokenizer.string(), {"threshold", {{"threshold", "0.05"}}}, threshold_plugin_dir().string());
+  check_round_trip(dir, model.string(), tokenizer.string(), {"threshold", {{"threshold", "0.05"}}}, kick::test::out_of_tree_plugin_dir().string());
   for (const std::string method : {"rtn", "sparsegpt"}) {  // reference defaults (one group per row, 50%)
     if (std::filesystem::exists(kick::test::plugin_dir() / ("method-" + method + ".toml")))
       check_round_trip(dir, model.string(), tokenizer.string(), {method, {}}, kick::test::plugin_dir().string());

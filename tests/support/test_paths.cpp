@@ -41,6 +41,12 @@ std::filesystem::path plugin_dir() { return KICK_TEST_PLUGIN_DIR; }
 std::filesystem::path kickhost_path() { return KICK_TEST_KICKHOST; }
 std::filesystem::path fake_plugin_dir() { return KICK_TEST_FAKE_PLUGIN_DIR; }
 
+std::filesystem::path out_of_tree_plugin_dir() {
+  const auto marker = binary_dir() / "test-scratch" / "out-of-tree" / "plugin-dir.txt";
+  REQUIRE(std::filesystem::exists(marker));
+  return read_file(marker);
+}
+
 std::filesystem::path scratch_dir(std::string_view name) {
   const std::filesystem::path dir = binary_dir() / "test-scratch" / std::string(name);
   std::filesystem::remove_all(dir);

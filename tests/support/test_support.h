@@ -25,6 +25,9 @@ std::filesystem::path binary_dir();
 std::filesystem::path plugin_dir();     // the build tree's plugin output directory
 std::filesystem::path kickhost_path();  // the built kickhost executable
 std::filesystem::path fake_plugin_dir();  // tests/fake-plugins build output (broken plugins)
+// The plugin directory of tests/out-of-tree's threshold method, as written by the out-of-tree
+// ctest fixture (tests that need it declare FIXTURE out_of_tree_plugin); fails the test without it.
+std::filesystem::path out_of_tree_plugin_dir();
 
 // A fresh empty directory under the build tree's test scratch area, named after `name`.
 std::filesystem::path scratch_dir(std::string_view name);
