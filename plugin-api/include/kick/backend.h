@@ -5,6 +5,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "kick/model.h"
 #include "kick/status.h"
@@ -34,6 +35,20 @@ class model_runner {
                       std::span<float> logits_out) = 0;
 };
 
+// A linear layer's weight as a backend's kernels take it: a dense 2-D tensor or a compressed one.
+struct linear_weight {
+  const tensor_view* dense = nullptr;              // set for a dense weight
+  const compressed_weight* compressed = nullptr;   // set for a compressed weight (kick/formats.h)
+};
+
+// One timed kernel: y = x W^T for n_tokens activation rows.
+struct kernel_timing {
+  double median_seconds = 0.0;     // one product, median over the timed repeats
+  double min_seconds = 0.0;
+  std::int64_t weight_bytes = 0;   // bytes of W as this backend stores and reads it
+  std::string kernel;              // which kernel ran, e.g. "matvec nm 2:4 (f32 values)"
+};
+
 struct runner_options {
   std::int64_t n_ctx = 0;  // KV cache positions; 0 means the model's trained context
 };
@@ -47,6 +62,22 @@ class backend {
 
   // Prepares `model` for execution. The view stays valid for the runner's whole life.
   virtual result<std::unique_ptr<model_runner>> load(const model_view& model, const runner_options& options) = 0;
+
+  // The devices this backend can run on, one line each ("0: NVIDIA H100 (discrete, 80 GiB)").
+  virtual result<std::vector<std::string>> devices() const { return std::vector<std::string>{describe()}; }
+
+  // Times the backend's linear-layer kernel on `weight` (random activations, n_tokens rows): `warmup`
+  // untimed products, then `repeats` timed ones. unimplemented when the backend has no kernel timer.
+  virtual result<kernel_timing> time_linear(const linear_weight& weight, std::int64_t n_tokens, int warmup, int repeats) {
+    (void)weight, (void)n_tokens, (void)warmup, (void)repeats;
+    return fail(status_code::unimplemented, describe() + ": no kernel timer");
+  }
+
+  // Measured bandwidth of a large device-memory copy (bytes read per second): the ceiling of a
+  // decode kernel, which reads every weight byte once.
+  virtual result<double> copy_bandwidth() {
+    return fail(status_code::unimplemented, describe() + ": no bandwidth probe");
+  }
 };
 
 }  // namespace kick

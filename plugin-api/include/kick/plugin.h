@@ -71,6 +71,15 @@ class guarded_backend final : public backend {
       return std::unique_ptr<model_runner>(std::make_unique<guarded_runner>(std::move(*runner)));
     });
   }
+  result<std::vector<std::string>> devices() const override {
+    return guarded_call([&]() -> result<std::vector<std::string>> { return inner_->devices(); });
+  }
+  result<kernel_timing> time_linear(const linear_weight& weight, std::int64_t n_tokens, int warmup, int repeats) override {
+    return guarded_call([&]() -> result<kernel_timing> { return inner_->time_linear(weight, n_tokens, warmup, repeats); });
+  }
+  result<double> copy_bandwidth() override {
+    return guarded_call([&]() -> result<double> { return inner_->copy_bandwidth(); });
+  }
 
  private:
   std::unique_ptr<backend> inner_;
