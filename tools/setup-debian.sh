@@ -9,6 +9,7 @@ packages=(
   libtomlplusplus-dev nlohmann-json3-dev libfmt-dev
   libsentencepiece-dev libopenblas-dev libeigen3-dev
   catch2
+  libvulkan-dev mesa-vulkan-drivers glslang-tools spirv-tools vulkan-validationlayers vulkan-tools
 )
 
 missing=()

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "attention.h"
+#include "kick/model_checks.h"
 
 namespace kick::cpu {
 
@@ -16,7 +17,7 @@ result<std::unique_ptr<cpu_runner>> cpu_runner::create(const model_view& model, 
   auto decoded_view = densify_compressed(model, decoded);
   if (!decoded_view) return fail(decoded_view.error());
   const model_view& view = *decoded_view;
-  if (status s = check_model(view); !s.ok()) return fail(s);
+  if (status s = check_model_view(view); !s.ok()) return fail(s);
   const std::int64_t n_ctx = options.n_ctx > 0 ? options.n_ctx : model.config.n_ctx_train;
   if (options.n_ctx < 0 || n_ctx <= 0 || n_ctx >= (std::int64_t{1} << 31)) {
     return fail(status_code::invalid_argument,

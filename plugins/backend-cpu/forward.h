@@ -17,7 +17,7 @@ namespace kick::cpu {
 
 class cpu_runner final : public model_runner {
  public:
-  // Checks the model (check_model), allocates the cache for options.n_ctx positions (the
+  // Checks the model (check_model_view), allocates the cache for options.n_ctx positions (the
   // model's n_ctx_train when 0) and precomputes the RoPE tables.
   static result<std::unique_ptr<cpu_runner>> create(const model_view& model, const runner_options& options,
                                                     const kernel_set& kernels, int n_threads, const host& services);

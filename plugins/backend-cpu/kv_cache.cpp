@@ -7,7 +7,7 @@
 namespace kick::cpu {
 
 result<kv_cache> kv_cache::create(std::int64_t n_layers, std::int64_t n_kv_heads, std::int64_t head_dim, std::int64_t n_ctx) {
-  // Sizes are each at most 2^31 (checked by check_model and the runner); bound the product.
+  // Sizes are each at most 2^31 (checked by check_model_view and the runner); bound the product.
   constexpr std::int64_t k_max_floats = std::int64_t{1} << 40;
   std::int64_t n = 2;
   for (std::int64_t f : {n_layers, n_kv_heads, head_dim, n_ctx}) {

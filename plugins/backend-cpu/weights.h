@@ -29,12 +29,6 @@ struct model_vectors {
 // costing f32 memory; native sparse and low-bit kernels are later work.
 result<model_view> densify_compressed(const model_view& model, std::vector<std::vector<float>>& storage);
 
-// Checks the config (positive sizes, n_heads divisible by n_kv_heads, even head_dim, positive
-// rope_theta, eps >= 0) and every tensor (present, 2-D linear weights of the implied shape with
-// a supported dtype, whole q8_0 blocks per row, contiguous and element-aligned rows; 1-D
-// vectors of the implied length). invalid_argument names the tensor and what was expected.
-status check_model(const model_view& model);
-
 // Converts the norms and biases of a checked model to f32.
 model_vectors convert_vectors(const model_view& model);
 
