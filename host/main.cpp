@@ -20,7 +20,8 @@ constexpr const char* k_usage =
     "  inspect MODEL      print a model's architecture, tensors and tokenizer\n"
     "  tokenize           print the token ids of a text\n"
     "  generate           greedy generation from a prompt\n"
-    "  bench              prefill/decode speed and decode bandwidth of a backend\n"
+    "  bench              prefill/decode speed of a backend; `bench kernels`: every format's kernels\n"
+    "  devices            the devices each backend can run on\n"
     "  compress-layer     run one method on one weight matrix with given calibration inputs\n"
     "  bench-methods      compression time of method plugins on Llama-sized layers\n"
     "\n"
@@ -37,6 +38,7 @@ constexpr command k_commands[] = {
     {"compress", kick::cli::cmd_compress},
     {"compress-layer", kick::cli::cmd_compress_layer},
     {"bench-methods", kick::cli::cmd_bench_methods},
+    {"devices", kick::cli::cmd_devices},
 };
 
 }  // namespace

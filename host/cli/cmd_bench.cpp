@@ -164,8 +164,10 @@ void print_table(const std::string& device, const std::vector<bench_row>& rows, 
 }  // namespace
 
 int cmd_bench(const args& a) {
+  if (!a.empty() && a.front() == "kernels") return cmd_bench_kernels(args(a.begin() + 1, a.end()));
   const std::string usage =
-      "usage: kickhost bench [--model PATH|none] [--tokenizer PATH] [--synthetic-layers N] [--dtype f32|f16|bf16|q8_0]\n"
+      "usage: kickhost bench kernels ... (per-format kernel timing; kickhost bench kernels --help)\n"
+      "       kickhost bench [--model PATH|none] [--tokenizer PATH] [--synthetic-layers N] [--dtype f32|f16|bf16|q8_0]\n"
       "                      [--backend NAME] [--set PARAM=VALUE]... [--threads N] [--runs N]\n"
       "                      [--prefill-tokens N] [--decode-tokens N] [--plugin-dir DIR]...\n"
       "Measures a backend's prefill and decode speed on a model (default: ../shared/fixtures/stories260K/\n"

@@ -19,5 +19,7 @@ int cmd_bench(const args& a);
 int cmd_compress(const args& a);
 int cmd_compress_layer(const args& a);
 int cmd_bench_methods(const args& a);
+int cmd_bench_kernels(const args& a);
+int cmd_devices(const args& a);
 
 }  // namespace kick::cli

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "forward.h"
+#include "kernel_timer.h"
 #include "kernels.h"
 #include "kick/plugin.h"
 
@@ -50,6 +51,12 @@ class cpu_backend final : public backend {
     if (!runner) return fail(runner.error());
     return std::unique_ptr<model_runner>(std::move(*runner));
   }
+
+  result<kernel_timing> time_linear(const linear_weight& weight, std::int64_t n_tokens, int warmup, int repeats) override {
+    return cpu::time_linear(weight, n_tokens, warmup, repeats, *kernels_, n_threads_);
+  }
+
+  result<double> copy_bandwidth() override { return cpu::copy_bandwidth(n_threads_); }
 
  private:
   const host* host_;

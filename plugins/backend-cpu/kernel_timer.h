@@ -1,0 +1,19 @@
+// Timing the CPU backend's linear-layer kernel and the machine's copy bandwidth for `kickhost bench kernels`.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels.h"
+#include "kick/backend.h"
+
+namespace kick::cpu {
+
+// y = x W^T on n_tokens random rows through matmul (the runner's path): `warmup` untimed runs,
+// then `repeats` timed ones. Compressed weights are densified to f32 first, as the runner does.
+result<kernel_timing> time_linear(const linear_weight& weight, std::int64_t n_tokens, int warmup, int repeats, const kernel_set& kernels,
+                                  int n_threads);
+
+// (bytes read + bytes written) per second of a 256 MiB copy split over n_threads threads, best of five.
+double copy_bandwidth(int n_threads);
+
+}  // namespace kick::cpu
