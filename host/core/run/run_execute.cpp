@@ -119,6 +119,21 @@ result<variant_report> execute_variant(const run_plan& plan, const planned_varia
   started = clock_type::now();
   services.set_context(fmt::format("backend {}", plan.backend.manifest->name));
   auto session = open_backend_session(*plan.backend.manifest, plan.backend.params, *model, m.context, services);
+  const planned_plugin* used_backend = &plan.backend;
+  std::string fallback_reason;
+  // A device that cannot run the model (absent, lacking a feature, out of memory, lost) hands the
+  // run to the manifest's fallback backend; a bug or bad input does not.
+  const auto device_problem = [](status_code c) {
+    return c == status_code::unavailable || c == status_code::resource_exhausted || c == status_code::unimplemented;
+  };
+  if (!session && plan.backend_fallback && device_problem(session.error().code())) {
+    fallback_reason = session.error().message();
+    services.log(log_level::warn, fmt::format("backend {} cannot run this model ({}); falling back to backend {}", plan.backend.manifest->name,
+                                              fallback_reason, plan.backend_fallback->manifest->name));
+    used_backend = &*plan.backend_fallback;
+    services.set_context(fmt::format("backend {}", used_backend->manifest->name));
+    session = open_backend_session(*used_backend->manifest, used_backend->params, *model, m.context, services);
+  }
   services.set_context("");
   if (!session) return std::unexpected(session.error());
   timings["backend_load_seconds"] = seconds_since(started);
@@ -163,9 +178,11 @@ result<variant_report> execute_variant(const run_plan& plan, const planned_varia
                    {"tokenizer", (m.tokenizer_path.empty() ? model->tokenizer_path : m.tokenizer_path).string()},
                    {"tokenizer_kind", (*tok)->kind()},
                    {"n_ctx", session->runner->context_length()},
-                   {"backend", plan.backend.manifest->name},
-                   {"backend_params", params_to_json(plan.backend.params)},
-                   {"backend_version", plan.backend.manifest->version},
+                   {"backend", used_backend->manifest->name},
+                   {"backend_params", params_to_json(used_backend->params)},
+                   {"backend_version", used_backend->manifest->version},
+                   {"backend_requested", plan.backend.manifest->name},
+                   {"backend_fallback_reason", fallback_reason},
                    {"device", device},
                    {"method", variant.method ? variant.method->manifest->name : std::string("none")},
                    {"method_params", variant.method ? params_to_json(variant.method->params) : nlohmann::json::object()},

@@ -302,8 +302,13 @@ result<run_manifest> load_run_manifest(const std::filesystem::path& file, std::s
   m.description = description->value_or("");
   if (status s = read_model(top, m); !s.ok()) return fail(s);
   std::optional<plugin_section> backend;
-  if (status s = read_plugin_section(top, "backend", "name", true, backend); !s.ok()) return fail(s);
+  if (status s = read_plugin_section(top, "backend", "name", true, backend, {"fallback"}); !s.ok()) return fail(s);
   m.backend = std::move(*backend);
+  if (auto fallback = (*top.optional_table("backend"))->optional_string("fallback"); !fallback) {
+    return std::unexpected(fallback.error());
+  } else if (*fallback) {
+    m.backend_fallback = **fallback;
+  }
   if (status s = read_compress_variants(root, m); !s.ok()) return fail(s);
   if (status s = read_tasks(root, m); !s.ok()) return fail(s);
   auto output = top.optional_table("output");

@@ -63,6 +63,7 @@ struct run_manifest {
   model_format format = model_format::auto_detect;
   std::int64_t context = 0;              // 0: the model's trained context
   plugin_section backend;
+  std::string backend_fallback;          // [backend] fallback: a backend to use when this one is unavailable
   std::vector<compress_section> variants;  // at least one: a lone dense baseline when [compress] is absent
   std::vector<task_section> tasks;
   std::filesystem::path output_dir;

@@ -58,6 +58,11 @@ result<run_plan> plan_run(const std::filesystem::path& manifest_file, const run_
   auto backend = plan_plugin(plan.registry, "backend", m.backend.name, m.backend.params, m.backend.where, m.base_dir);
   if (!backend) return std::unexpected(backend.error());
   plan.backend = std::move(*backend);
+  if (!m.backend_fallback.empty()) {
+    auto fallback = plan_plugin(plan.registry, "backend", m.backend_fallback, toml::table{}, m.backend.where + " fallback", m.base_dir);
+    if (!fallback) return std::unexpected(fallback.error());
+    plan.backend_fallback = std::move(*fallback);
+  }
   for (const compress_section& c : m.variants) {
     planned_variant v;
     v.label = c.label;

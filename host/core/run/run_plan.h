@@ -42,6 +42,7 @@ struct run_plan {
   run_manifest manifest;
   plugin_registry registry;
   planned_plugin backend;
+  std::optional<planned_plugin> backend_fallback;  // [backend] fallback, with its default params
   std::vector<planned_variant> variants;  // parallel to manifest.variants
   std::vector<planned_plugin> tasks;  // parallel to manifest.tasks
 };
