@@ -1,0 +1,18 @@
+// NF4: codes repacked one word per 8 columns (nibble j = column 8*blk + j), rows of row_words
+// words; the second array holds the 16 table values then the absmax of every block the part
+// touches. Blocks run over the flattened whole matrix: element [r][c] of the part is flat index
+// flat_offset + r*n_cols + c counted from the part's first block (group_size = block size).
+// W = table[code] * absmax[block], as kick::densify_row.
+layout(std430, binding = FIRST_ARRAY_BINDING) readonly buffer weight_nf4_codes { uint nf4_codes[]; };
+layout(std430, binding = FIRST_ARRAY_BINDING + 1) readonly buffer weight_nf4_absmax { float nf4_table_absmax[]; };
+
+void decode8(uint row, uint blk, out float w[8]) {
+  const uint codes = nf4_codes[row * pc.row_words + blk];
+  const uint at = pc.flat_offset + row * pc.n_cols + blk * 8u;
+  const uint block0 = at / pc.group_size;
+  const uint within = at % pc.group_size;
+  for (uint j = 0u; j < 8u; ++j) {
+    const uint code = (codes >> (4u * j)) & 15u;
+    w[j] = nf4_table_absmax[code] * nf4_table_absmax[16u + block0 + (within + j) / pc.group_size];
+  }
+}

@@ -1,0 +1,29 @@
+// N:M sparse (FORMAT_PARAM = n | m << 8, m in 1, 2, 4, 8). A block of 8 columns holds 8/m groups
+// of n (value, index-in-group) pairs: K = 8/m*n pairs. Values: rows of row_words values
+// (f32 bits, or f16 halves with VALUES_F16), block blk's at row*row_words + blk*K. Indices: IB
+// bits each (1, 1, 2, 4 for m = 1, 2, 4, 8), a block's K*IB bits padded to a power of two BB and
+// never straddling a word; rows of aux_stride words.
+layout(std430, binding = FIRST_ARRAY_BINDING) readonly buffer weight_nm_values { uint nm_values[]; };
+layout(std430, binding = FIRST_ARRAY_BINDING + 1) readonly buffer weight_nm_indices { uint nm_indices[]; };
+
+const uint NM_N = FORMAT_PARAM & 0xffu;
+const uint NM_M = FORMAT_PARAM >> 8u;
+const uint NM_K = (8u / NM_M) * NM_N;
+const uint NM_IB = NM_M == 8u ? 4u : (NM_M == 4u ? 2u : 1u);
+const uint NM_BITS = NM_K * NM_IB;
+const uint NM_BB = NM_BITS <= 1u ? 1u : (NM_BITS <= 2u ? 2u : (NM_BITS <= 4u ? 4u : (NM_BITS <= 8u ? 8u : (NM_BITS <= 16u ? 16u : 32u))));
+
+void decode8(uint row, uint blk, out float w[8]) {
+  for (uint j = 0u; j < 8u; ++j) w[j] = 0.0;
+  const uint bit = blk * NM_BB;
+  const uint index_bits = nm_indices[row * pc.aux_stride + bit / 32u] >> (bit % 32u);
+  const uint base = row * pc.row_words + blk * NM_K;
+  for (uint g = 0u; g < 8u / NM_M; ++g) {
+    for (uint n = 0u; n < NM_N; ++n) {
+      const uint k = g * NM_N + n;
+      const float v = KICK_VALUE_AT(nm_values, base + k);
+      const uint i = bitfieldExtract(index_bits, int(k * NM_IB), int(NM_IB));
+      for (uint j = 0u; j < NM_M; ++j) w[g * NM_M + j] = i == j ? v : w[g * NM_M + j];
+    }
+  }
+}
