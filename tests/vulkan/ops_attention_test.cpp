@@ -1,9 +1,10 @@
 // Conformance of causal grouped-query attention against a double-precision softmax: GQA, a chunk
-// after a prefix (pos0 > 0), head_dim 8..128, and more than 8192 cached positions. Cache
-// positions after a token's own hold garbage that must not be attended to.
+// after a prefix (pos0 > 0), head_dim 8..256 and one not a multiple of 4, and more than 8192
+// cached positions. Cache positions after a token's own hold garbage that must not be attended to.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -58,6 +59,7 @@ TEST_CASE("vulkan ops: attention matches a double softmax to 2e-5", "[vulkan][op
   test::op_harness h(env);
   for (const attention_shape s : {
            attention_shape{1, 0, 1, 1, 8, 1, 1.0f},        // one key
+           attention_shape{4, 300, 6, 3, 10, 304, 2.0f},   // head_dim not a multiple of 4 (the scalar path)
            attention_shape{5, 0, 6, 2, 48, 8, 1.0f},       // GQA prefill from position 0
            attention_shape{3, 37, 6, 2, 64, 64, 4.0f},     // a chunk after a prefix, blocks of keys partly filled
            attention_shape{2, 100, 4, 4, 128, 130, 3.0f},  // head_dim 128, no grouping
@@ -102,4 +104,29 @@ TEST_CASE("vulkan ops: attention rejects bad head groupings and positions beyond
   CHECK_THAT(wide.message(), Catch::Contains("head_dim 512"));
   h.run();
   CHECK(kick::test::vulkan_validation_messages() == 0);
+}
+
+// Not run by default (`test_vulkan "[.timing]"`): wall time of attention at Llama-3.2-1B shapes.
+TEST_CASE("vulkan ops: attention timing at Llama-3.2-1B shapes", "[.timing]") {
+  KICK_REQUIRE_VULKAN(env);
+  test::op_harness h(env);
+  const std::uint32_t n_heads = 32, n_kv_heads = 8, head_dim = 64, n_ctx = 4096;
+  const std::size_t cache = std::size_t{n_kv_heads} * n_ctx * head_dim;
+  auto bk = h.buffer(test::random_floats(cache, 31), "cache_k");
+  auto bv = h.buffer(test::random_floats(cache, 32), "cache_v");
+  struct run_shape {
+    std::uint32_t n_tokens, pos0;
+  };
+  for (const run_shape r : {run_shape{512, 0}, run_shape{1, 511}, run_shape{1, 4095}}) {
+    const std::size_t rows = std::size_t{r.n_tokens} * n_heads * head_dim;
+    auto bq = h.buffer(test::random_floats(rows, 33), "q");
+    auto bo = h.buffer(std::vector<float>(rows), "out");
+    for (int rep = 0; rep < 3; ++rep) {  // the first includes the pipeline's compilation
+      const auto start = std::chrono::steady_clock::now();
+      REQUIRE(vk::record_attention(h.begin(), bq, bk, bv, bo, r.n_tokens, r.pos0, n_heads, n_kv_heads, head_dim, n_ctx).ok());
+      h.run();
+      const std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
+      WARN("attention " << r.n_tokens << " tokens after " << r.pos0 << ": " << ms.count() << " ms");
+    }
+  }
 }
