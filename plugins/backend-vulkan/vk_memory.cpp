@@ -102,6 +102,16 @@ result<memory_pool::block*> memory_pool::new_block(std::uint64_t bytes, memory_k
 
 result<buffer_range> memory_pool::allocate(std::uint64_t bytes, memory_kind kind, const std::string& what) {
   const std::uint64_t size = round_up(std::max<std::uint64_t>(bytes, 4), alignment_);
+  const device_caps& caps = device_->caps();
+  // Sizes no allocation can satisfy are refused before the driver sees them.
+  if ((caps.max_allocation_bytes > 0 && size > caps.max_allocation_bytes) ||
+      (kind == memory_kind::device && caps.device_local_bytes > 0 && used_[0] + size > caps.device_local_bytes)) {
+    return fail(status_code::resource_exhausted,
+                fmt::format("vulkan device {} ({}): out of device memory: {} MiB for {} with {} MiB already in use; the device has {} MiB "
+                            "of device-local memory and allocates at most {} MiB at once",
+                            caps.index, caps.name, (size + (1 << 20) - 1) >> 20, what, used_[0] >> 20, caps.device_local_bytes >> 20,
+                            caps.max_allocation_bytes >> 20));
+  }
   block* chosen = nullptr;
   for (block& b : blocks_) {
     if (b.kind == kind && b.size - b.used >= size) {

@@ -53,3 +53,13 @@ TEST_CASE("vulkan: an unknown shader or device is an error that names it", "[vul
   REQUIRE_FALSE(i);
   CHECK_THAT(i.error().message(), Catch::Contains("99"));
 }
+
+TEST_CASE("vulkan: an allocation beyond the device's memory is a clear error", "[vulkan]") {
+  KICK_REQUIRE_VULKAN(env);
+  vk::memory_pool pool(*env.device);
+  auto r = pool.allocate(std::uint64_t{1} << 44, vk::memory_kind::device, "a 16 TiB tensor");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code() == kick::status_code::resource_exhausted);
+  CHECK_THAT(r.error().message(), Catch::Contains("a 16 TiB tensor") && Catch::Contains(env.device->caps().name));
+  CHECK(kick::test::vulkan_validation_messages() == 0);
+}
