@@ -29,6 +29,25 @@ const plugin_library& cpu_plugin() {
 
 }  // namespace
 
+result<std::unique_ptr<backend>> open_vulkan_backend(const host& services, const std::string& device, std::int64_t max_binding_mib,
+                                                     const std::string& compressed_values) {
+  static const auto library = [] {
+    return open_plugin_library(plugin_dir() / "libkick-backend-vulkan.so");
+  }();
+  if (!library) return fail(status_code::unavailable, "the vulkan backend plugin is not built: " + library.error().message());
+  param_map params;
+  params.set("device", device);
+  params.set("validation", false);
+  params.set("max_binding_mib", max_binding_mib);
+  params.set("compressed_values", compressed_values);
+  auto made = library->info->create_backend(services, params);
+  if (!made) return made;
+  // A backend whose device cannot open (no driver) is reported on first load; probe now.
+  auto devices = (*made)->devices();
+  if (!devices) return fail(devices.error());
+  return made;
+}
+
 result<std::unique_ptr<backend>> open_cpu_backend(const host& services, std::int64_t threads, std::string_view kernels) {
   const plugin_library& library = cpu_plugin();
   REQUIRE(std::string(library.info->kind) == "backend");

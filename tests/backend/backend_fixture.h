@@ -28,6 +28,12 @@ class test_host final : public host {
 result<std::unique_ptr<backend>> open_cpu_backend(const host& services, std::int64_t threads = 0,
                                                   std::string_view kernels = {});
 
+// The vulkan backend from the built plugin (KICK_VULKAN_VALIDATION=1 in the environment turns the
+// validation layer on). unavailable when the plugin is not built or the machine has no Vulkan
+// device: callers skip visibly.
+result<std::unique_ptr<backend>> open_vulkan_backend(const host& services, const std::string& device = "",
+                                                     std::int64_t max_binding_mib = 0, const std::string& compressed_values = "f32");
+
 // The kernel sets the plugin accepts on this machine (always includes "generic").
 std::vector<std::string> usable_kernel_sets(const host& services);
 
