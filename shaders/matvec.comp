@@ -17,6 +17,7 @@ layout(constant_id = 4) const bool VALUES_F16 = false;
 #include "push/linear.h"
 
 layout(std430, binding = 0) readonly buffer x_buffer { float x[]; };
+layout(std430, binding = 0) readonly buffer x_buffer4 { vec4 x4[]; };  // the same binding, for aligned rows
 layout(std430, binding = 1) writeonly buffer y_buffer { float y[]; };
 #define FIRST_ARRAY_BINDING 2
 #include "formats/format.glsl"
@@ -28,6 +29,7 @@ void main() {
   const uint row0 = group * ROWS;
   if (row0 >= pc.n_rows) return;  // the whole workgroup
   const uint n_blocks = (pc.n_cols + 7u) / 8u;
+  const bool x_aligned = (pc.x_stride % 4u) == 0u || NUM_COLS == 1u;
 
   float acc[ROWS][NUM_COLS];
   for (uint r = 0u; r < ROWS; ++r)
@@ -39,7 +41,11 @@ void main() {
     float xv[NUM_COLS][8];
     for (uint t = 0u; t < NUM_COLS; ++t) {
       const uint at = t * pc.x_stride + col0;
-      if (!tail) {
+      if (!tail && x_aligned) {
+        const vec4 a = x4[at / 4u], b = x4[at / 4u + 1u];
+        xv[t][0] = a.x; xv[t][1] = a.y; xv[t][2] = a.z; xv[t][3] = a.w;
+        xv[t][4] = b.x; xv[t][5] = b.y; xv[t][6] = b.z; xv[t][7] = b.w;
+      } else if (!tail) {
         for (uint j = 0u; j < 8u; ++j) xv[t][j] = x[at + j];
       } else {
         for (uint j = 0u; j < 8u; ++j) xv[t][j] = col0 + j < pc.n_cols ? x[at + j] : 0.0;

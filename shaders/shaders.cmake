@@ -12,7 +12,7 @@ kick_shader(add_bias add_bias.comp 2)
 kick_shader(logprob logprob.comp 4)
 kick_shader(copy_bandwidth copy_bandwidth.comp 2)
 # Linear layers (matvec: decode, matmul: prefill) and embedding lookups, one build per weight format.
-foreach(kick_linear_format f32:1 f16:1 bf16:1 q8_0:2 nm:2 bitmap:4 gq:5 nf4:2 int8o:4)
+foreach(kick_linear_format f32:1 f16:1 bf16:1 q8_0:2 nm:2 bitmap:4 gq:4 nf4:2 int8o:4)
   string(REPLACE ":" ";" kick_linear_format ${kick_linear_format})
   list(GET kick_linear_format 0 kick_format_name)
   list(GET kick_linear_format 1 kick_format_arrays)

@@ -1,5 +1,5 @@
-// Packing of quantized layouts: group-quantized codes as they are (plus scales, zeros, g_idx,
-// input_scale), NF4 codes regrouped one word per 8 columns with the table and the part's absmax,
+// Packing of quantized layouts: group-quantized codes as they are (plus (scale, zero) pairs,
+// g_idx, input_scale), NF4 codes regrouped one word per 8 columns with the table and the part's absmax,
 // and int8-with-outliers codes, row scales, per-column outlier slots and outlier values.
 #include <fmt/format.h>
 
@@ -45,8 +45,8 @@ class gq_packer final : public linear_packer {
   std::vector<std::uint64_t> array_bytes(std::int64_t row0, std::int64_t row1) const override {
     const std::uint64_t rows = rows_of(row0, row1);
     const std::uint64_t columns = static_cast<std::uint64_t>(padded_cols(w_.n_cols)) * 4;
-    const std::uint64_t scales = rows * static_cast<std::uint64_t>(l_.n_groups) * 4;
-    return {(rows * static_cast<std::uint64_t>(l_.words_per_row) + 3) * 4, scales, scales, l_.g_idx.empty() ? 4 : columns,
+    const std::uint64_t scale_zero = rows * static_cast<std::uint64_t>(l_.n_groups) * 8;
+    return {(rows * static_cast<std::uint64_t>(l_.words_per_row) + 3) * 4, scale_zero, l_.g_idx.empty() ? 4 : columns,
             l_.input_scale.empty() ? 4 : columns};
   }
 
@@ -61,8 +61,12 @@ class gq_packer final : public linear_packer {
     part.arrays.push_back(std::move(codes));
     const auto groups_at = static_cast<std::size_t>(row0 * l_.n_groups);
     const auto n_scales = static_cast<std::size_t>((row1 - row0) * l_.n_groups);
-    part.arrays.push_back(words_of(l_.scales.data() + groups_at, n_scales));
-    part.arrays.push_back(words_of(l_.zeros.data() + groups_at, n_scales));
+    std::vector<std::uint32_t> scale_zero(2 * n_scales);
+    for (std::size_t g = 0; g < n_scales; ++g) {
+      scale_zero[2 * g] = std::bit_cast<std::uint32_t>(l_.scales[groups_at + g]);
+      scale_zero[2 * g + 1] = std::bit_cast<std::uint32_t>(l_.zeros[groups_at + g]);
+    }
+    part.arrays.push_back(std::move(scale_zero));
     const auto columns = static_cast<std::size_t>(padded_cols(w_.n_cols));
     std::vector<std::uint32_t> g_idx = words_of(l_.g_idx.data(), l_.g_idx.size());
     std::vector<std::uint32_t> input_scale = words_of(l_.input_scale.data(), l_.input_scale.size());
@@ -119,11 +123,12 @@ class nf4_packer final : public linear_packer {
   }
 
  private:
-  // Blocks from the part's first through the one its last padded column reaches.
+  // Blocks from the part's first through the one after the block its last padded column
+  // reaches (the shader reads a block's successor).
   std::uint64_t n_blocks(std::int64_t row0, std::int64_t row1) const {
     const std::int64_t first = row0 * w_.n_cols / l_.block_size;
     const std::int64_t last = ((row1 - 1) * w_.n_cols + padded_cols(w_.n_cols) - 1) / l_.block_size;
-    return static_cast<std::uint64_t>(last - first + 1);
+    return static_cast<std::uint64_t>(last - first + 2);
   }
 
   const compressed_weight& w_;

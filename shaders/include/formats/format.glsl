@@ -8,6 +8,17 @@
 #define KICK_VALUE_AT(array, i) \
   (VALUES_F16 ? unpackHalf2x16(array[(i) >> 1u])[(i) & 1u] : uintBitsToFloat(array[i]))
 
+// a / b for a divisor that is not a compile-time constant, without an integer division (which
+// CPU drivers scalarise): a shift for a power of two, else a float estimate corrected to the
+// exact quotient.
+uint divide_by(uint a, uint b) {
+  if ((b & (b - 1u)) == 0u) return a >> uint(findLSB(b));  // b uniform: a uniform branch
+  uint q = uint(float(a) / float(b));
+  while (q * b > a) --q;
+  while ((q + 1u) * b <= a) ++q;
+  return q;
+}
+
 #if defined(FORMAT_F32)
 #include "formats/f32.glsl"
 #elif defined(FORMAT_F16)

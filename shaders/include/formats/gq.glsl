@@ -1,14 +1,13 @@
-// Group-quantized (FORMAT_PARAM = bits, 2..8): kick's packed codes as-is (rows of row_words
-// words, little-endian bit stream, 3 zero words after the last row), f32 scales and zeros (rows
-// of aux_stride = n_groups), g_idx (int per column, flags & 1) and input_scale (per column,
+// Group-quantized (FORMAT_PARAM = bits, 1..8): kick's packed codes as-is (rows of row_words
+// words, little-endian bit stream, 3 zero words after the last row), f32 (scale, zero) pairs
+// (rows of aux_stride = n_groups), g_idx (int per column, flags & 1) and input_scale (per column,
 // flags & 2), both padded to a multiple of 8 columns. flags & 4: no g_idx and group_size a
 // multiple of 8, so a block has one group.
 // W[r][c] = scales[r][g] * (q - zeros[r][g]) / input_scale[c], as kick::densify_row.
 layout(std430, binding = FIRST_ARRAY_BINDING) readonly buffer weight_gq_codes { uint gq_codes[]; };
-layout(std430, binding = FIRST_ARRAY_BINDING + 1) readonly buffer weight_gq_scales { float gq_scales[]; };
-layout(std430, binding = FIRST_ARRAY_BINDING + 2) readonly buffer weight_gq_zeros { float gq_zeros[]; };
-layout(std430, binding = FIRST_ARRAY_BINDING + 3) readonly buffer weight_gq_gidx { int gq_gidx[]; };
-layout(std430, binding = FIRST_ARRAY_BINDING + 4) readonly buffer weight_gq_input_scale { float gq_input_scale[]; };
+layout(std430, binding = FIRST_ARRAY_BINDING + 1) readonly buffer weight_gq_scale_zero { vec2 gq_scale_zero[]; };
+layout(std430, binding = FIRST_ARRAY_BINDING + 2) readonly buffer weight_gq_gidx { int gq_gidx[]; };
+layout(std430, binding = FIRST_ARRAY_BINDING + 3) readonly buffer weight_gq_input_scale { float gq_input_scale[]; };
 
 const uint GQ_BITS = FORMAT_PARAM;
 const uint GQ_MASK = (1u << GQ_BITS) - 1u;
@@ -25,20 +24,27 @@ void decode8(uint row, uint blk, out float w[8]) {
   const uint bit = blk * 8u * GQ_BITS;  // a multiple of 8: the window starts inside the word
   const uint word = row * pc.row_words + bit / 32u;
   const uint shift = bit % 32u;
-  const uint w0 = gq_codes[word], w1 = gq_codes[word + 1u], w2 = gq_codes[word + 2u];
-  const uint lo = shift == 0u ? w0 : (w0 >> shift) | (w1 << (32u - shift));
-  const uint hi = shift == 0u ? w1 : (w1 >> shift) | (w2 << (32u - shift));
+  uint lo, hi;
+  if (32u % GQ_BITS == 0u) {  // 1, 2, 4, 8 bits: the 8 codes fill (part of) one word, or two whole words
+    lo = gq_codes[word] >> shift;
+    hi = GQ_BITS == 8u ? gq_codes[word + 1u] : 0u;
+  } else {
+    const uint w0 = gq_codes[word], w1 = gq_codes[word + 1u], w2 = gq_codes[word + 2u];
+    lo = shift == 0u ? w0 : (w0 >> shift) | (w1 << (32u - shift));
+    hi = shift == 0u ? w1 : (w1 >> shift) | (w2 << (32u - shift));
+  }
   const uint col0 = blk * 8u;
   const uint scale_row = row * pc.aux_stride;
   if ((pc.flags & 4u) != 0u) {
-    const uint g = scale_row + col0 / pc.group_size;
-    const float s = gq_scales[g], z = gq_zeros[g];
-    for (uint j = 0u; j < 8u; ++j) w[j] = s * (float(gq_code(lo, hi, j)) - z);
+    const uint g = scale_row + divide_by(col0, pc.group_size);
+    const vec2 sz = gq_scale_zero[g];
+    for (uint j = 0u; j < 8u; ++j) w[j] = sz.x * (float(int(gq_code(lo, hi, j))) - sz.y);
   } else {
     for (uint j = 0u; j < 8u; ++j) {
       const uint c = col0 + j;
-      const uint g = scale_row + ((pc.flags & 1u) != 0u ? uint(gq_gidx[c]) : min(c / pc.group_size, pc.aux_stride - 1u));
-      w[j] = gq_scales[g] * (float(gq_code(lo, hi, j)) - gq_zeros[g]);
+      const uint g = scale_row + ((pc.flags & 1u) != 0u ? uint(gq_gidx[c]) : min(divide_by(c, pc.group_size), pc.aux_stride - 1u));
+      const vec2 sz = gq_scale_zero[g];
+      w[j] = sz.x * (float(int(gq_code(lo, hi, j))) - sz.y);
     }
   }
   if ((pc.flags & 2u) != 0u)

@@ -9,10 +9,14 @@ layout(std430, binding = FIRST_ARRAY_BINDING + 1) readonly buffer weight_nf4_abs
 void decode8(uint row, uint blk, out float w[8]) {
   const uint codes = nf4_codes[row * pc.row_words + blk];
   const uint at = pc.flat_offset + row * pc.n_cols + blk * 8u;
-  const uint block0 = at / pc.group_size;
-  const uint within = at % pc.group_size;
-  for (uint j = 0u; j < 8u; ++j) {
-    const uint code = (codes >> (4u * j)) & 15u;
-    w[j] = nf4_table_absmax[code] * nf4_table_absmax[16u + block0 + (within + j) / pc.group_size];
+  const uint block0 = divide_by(at, pc.group_size);
+  const uint within = at - block0 * pc.group_size;
+  if (pc.group_size >= 8u) {  // the 8 columns touch at most two blocks (the array is padded past the last)
+    const float first = nf4_table_absmax[16u + block0], second = nf4_table_absmax[17u + block0];
+    for (uint j = 0u; j < 8u; ++j)
+      w[j] = nf4_table_absmax[(codes >> (4u * j)) & 15u] * (within + j < pc.group_size ? first : second);
+  } else {
+    for (uint j = 0u; j < 8u; ++j)
+      w[j] = nf4_table_absmax[(codes >> (4u * j)) & 15u] * nf4_table_absmax[16u + block0 + divide_by(within + j, pc.group_size)];
   }
 }
