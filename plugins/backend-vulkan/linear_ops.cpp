@@ -15,7 +15,7 @@ namespace {
 
 constexpr std::uint32_t k_workgroup = 64;         // every linear shader
 constexpr std::uint32_t k_matvec_rows = 4;        // output rows per matvec workgroup (lavapipe: 2 -> 4 is 10-25 % faster)
-constexpr std::uint32_t k_matmul_tile = 32;       // rows and tokens per matmul workgroup
+constexpr std::uint32_t k_matmul_tile = 64;       // rows and tokens per matmul workgroup
 constexpr std::uint32_t k_max_groups = 65535;     // per grid dimension (the guaranteed minimum)
 
 linear_push push_for(const device_linear& w, const linear_part& part) {
