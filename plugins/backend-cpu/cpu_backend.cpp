@@ -15,9 +15,9 @@ namespace kick::cpu {
 
 class cpu_backend final : public backend {
  public:
-  // Params (validated by the host against backend-cpu.toml): threads (0 = all cores).
-  // The environment variable KICK_CPU_KERNELS=avx512f|avx2|generic forces a kernel set, so
-  // tests can check each set this machine supports; an unusable name is an error.
+  // Params (validated by the host against backend-cpu.toml): threads (0 = all cores), kernels
+  // (auto or an instruction set; with auto, the environment variable KICK_CPU_KERNELS may force
+  // one), so tests can check each set this machine supports; an unusable name is an error.
   static result<std::unique_ptr<cpu_backend>> create(const host& services, const param_map& params) {
     auto threads = params.get_int("threads");
     if (!threads) return fail(threads.error());
@@ -25,12 +25,20 @@ class cpu_backend final : public backend {
       return fail(status_code::invalid_argument, "parameter threads is " + std::to_string(*threads) + ", accepted [0, 1024]");
     }
     const int n_threads = *threads > 0 ? static_cast<int>(*threads) : std::max(1, omp_get_num_procs());
+    auto requested = params.get_string("kernels");
+    if (!requested) return fail(requested.error());
+    std::string source = "parameter kernels";
+    std::string isa = *requested;
+    if (const char* forced = std::getenv("KICK_CPU_KERNELS"); isa == "auto" && forced != nullptr && *forced != '\0') {
+      isa = forced;
+      source = "KICK_CPU_KERNELS";
+    }
     const kernel_set* kernels = &best_kernels();
-    if (const char* forced = std::getenv("KICK_CPU_KERNELS"); forced != nullptr && *forced != '\0') {
-      kernels = find_kernels(forced);
+    if (isa != "auto") {
+      kernels = find_kernels(isa);
       if (kernels == nullptr) {
-        return fail(status_code::unavailable, std::string("KICK_CPU_KERNELS names '").append(forced).append(
-                                                  "', not a kernel set this cpu supports (avx512f, avx2, generic)"));
+        return fail(status_code::unavailable,
+                    source + " names '" + isa + "', not a kernel set this cpu supports (avx512f, avx2, generic; best here: " + best_kernels().isa + ")");
       }
     }
     return std::make_unique<cpu_backend>(services, *kernels, n_threads);

@@ -13,10 +13,7 @@ namespace kick::cpu {
 
 result<std::unique_ptr<cpu_runner>> cpu_runner::create(const model_view& model, const runner_options& options,
                                                        const kernel_set& kernels, int n_threads, const host& services) {
-  std::vector<std::vector<float>> decoded;
-  auto decoded_view = densify_compressed(model, decoded);
-  if (!decoded_view) return fail(decoded_view.error());
-  const model_view& view = *decoded_view;
+  const model_view& view = model;
   if (status s = check_model_view(view); !s.ok()) return fail(s);
   const std::int64_t n_ctx = options.n_ctx > 0 ? options.n_ctx : model.config.n_ctx_train;
   if (options.n_ctx < 0 || n_ctx <= 0 || n_ctx >= (std::int64_t{1} << 31)) {
@@ -31,7 +28,7 @@ result<std::unique_ptr<cpu_runner>> cpu_runner::create(const model_view& model, 
   // Worth telling only when it is big.
   services.log(cache_mib >= 1024 ? log_level::info : log_level::debug, "kv cache of " + std::to_string(n_ctx) + " positions, " + std::to_string(cache_mib) + " MiB (f32)");
   model_vectors vectors = convert_vectors(view);
-  vectors.decoded_linears = std::move(decoded);
+  if (status s = make_compressed_linears(view, kernels, vectors); !s.ok()) return fail(s);
   return std::make_unique<cpu_runner>(view, std::move(vectors), std::move(*cache), kernels, n_threads);
 }
 
@@ -162,13 +159,18 @@ void cpu_runner::forward_chunk(const std::int32_t* tokens, std::int64_t n_tokens
   const std::int64_t n_logits = n_tokens - first_logit;
   if (n_logits <= 0) return;
   rms_norm_rows(x_.data() + first_logit * d, vectors_.output_norm, n_logits, xb_.data());
-  matmul(model_.output, xb_.data(), n_logits, logits, c.n_vocab, ctx_);
+  matmul(linear_ref{&model_.output, nullptr}, xb_.data(), n_logits, logits, c.n_vocab, ctx_);
 }
 
 void cpu_runner::layer_forward(std::int64_t layer, std::int64_t n_tokens, std::int64_t pos0) {
   const llama_config& c = model_.config;
   const layer_tensors& w = model_.layers[static_cast<std::size_t>(layer)];
   const layer_vectors& vec = vectors_.layers[static_cast<std::size_t>(layer)];
+  const auto& compressed = vectors_.compressed[static_cast<std::size_t>(layer)];
+  const auto lin = [&](linear_slot slot) {
+    const compressed_linear* c = compressed[static_cast<std::size_t>(slot)].get();
+    return c != nullptr ? linear_ref{nullptr, c} : linear_ref{&w.linear(slot), nullptr};
+  };
   const std::int64_t d = c.n_embd;
   const std::int64_t hd = c.head_dim;
   const std::int64_t q_dim = c.n_heads * hd;
@@ -176,7 +178,7 @@ void cpu_runner::layer_forward(std::int64_t layer, std::int64_t n_tokens, std::i
 
   // Attention block.
   rms_norm_rows(x_.data(), vec.attn_norm, n_tokens, xb_.data());
-  const linear_job qkv[] = {{&w.wq, q_.data(), q_dim}, {&w.wk, k_.data(), kv_dim}, {&w.wv, v_.data(), kv_dim}};
+  const linear_job qkv[] = {{lin(linear_slot::q), q_.data(), q_dim}, {lin(linear_slot::k), k_.data(), kv_dim}, {lin(linear_slot::v), v_.data(), kv_dim}};
   matmul_group(qkv, xb_.data(), n_tokens, ctx_);
   add_bias(q_.data(), vec.bq, n_tokens);
   add_bias(k_.data(), vec.bk, n_tokens);
@@ -192,19 +194,19 @@ void cpu_runner::layer_forward(std::int64_t layer, std::int64_t n_tokens, std::i
     }
   }
   attention(q_.data(), n_tokens, pos0, layer, cache_, c, att_.data(), ctx_);
-  matmul(w.wo, att_.data(), n_tokens, tmp_.data(), d, ctx_);
+  matmul(lin(linear_slot::o), att_.data(), n_tokens, tmp_.data(), d, ctx_);
   add_rows(x_.data(), tmp_.data(), n_tokens * d);
 
   // SwiGLU MLP: down(silu(gate x) * up x).
   rms_norm_rows(x_.data(), vec.ffn_norm, n_tokens, xb_.data());
-  const linear_job gate_up[] = {{&w.w_gate, gate_.data(), c.n_ff}, {&w.w_up, up_.data(), c.n_ff}};
+  const linear_job gate_up[] = {{lin(linear_slot::gate), gate_.data(), c.n_ff}, {lin(linear_slot::up), up_.data(), c.n_ff}};
   matmul_group(gate_up, xb_.data(), n_tokens, ctx_);
   float* g = gate_.data();
   const float* u = up_.data();
   const std::int64_t n_ff_total = n_tokens * c.n_ff;
 #pragma omp parallel for num_threads(ctx_.n_threads()) schedule(static) if (n_ff_total >= (std::int64_t{1} << 18))
   for (std::int64_t i = 0; i < n_ff_total; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
-  matmul(w.w_down, g, n_tokens, tmp_.data(), d, ctx_);
+  matmul(lin(linear_slot::down), g, n_tokens, tmp_.data(), d, ctx_);
   add_rows(x_.data(), tmp_.data(), n_tokens * d);
 }
 

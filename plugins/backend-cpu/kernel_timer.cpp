@@ -21,34 +21,34 @@ result<kernel_timing> time_linear(const linear_weight& weight, std::int64_t n_to
   if (n_tokens < 1 || repeats < 1 || warmup < 0 || (weight.dense == nullptr) == (weight.compressed == nullptr)) {
     return fail(status_code::invalid_argument, "time_linear: needs one weight, n_tokens >= 1, repeats >= 1, warmup >= 0");
   }
-  std::vector<float> decoded;
-  tensor_view view;
   kernel_timing t;
+  std::unique_ptr<compressed_linear> compressed;
+  linear_ref ref;
   if (weight.compressed != nullptr) {
-    const compressed_weight& c = *weight.compressed;
-    if (status s = check_layout(c); !s.ok()) return fail(s);
-    decoded.resize(static_cast<std::size_t>(c.n_rows * c.n_cols));
-    densify(c, decoded.data());
-    view = make_contiguous_view(dtype::f32, decoded.data(), c.n_rows, c.n_cols);
-    t.kernel = std::string("f32 densified from ") + layout_name(c.layout);
+    auto made = make_compressed_linear(*weight.compressed, kernels);
+    if (!made) return fail(made.error());
+    compressed = std::move(*made);
+    ref.compressed = compressed.get();
+    t.kernel = compressed->kernel_name();
+    t.weight_bytes = compressed->bytes();
   } else {
-    view = *weight.dense;
-    t.kernel = traits(view.type).name;
+    ref.dense = weight.dense;
+    t.kernel = std::string(traits(weight.dense->type).name) + " " + kernels.isa;
+    t.weight_bytes = weight.dense->n_rows() * row_size_bytes(weight.dense->type, weight.dense->n_cols());
   }
   t.kernel = (n_tokens < k_gemm_min_tokens ? "matvec " : "sgemm ") + t.kernel;
-  t.weight_bytes = view.n_rows() * row_size_bytes(view.type, view.n_cols());
-  std::vector<float> x(static_cast<std::size_t>(n_tokens * view.n_cols()));
-  std::vector<float> y(static_cast<std::size_t>(n_tokens * view.n_rows()));
+  std::vector<float> x(static_cast<std::size_t>(n_tokens * ref.n_cols()));
+  std::vector<float> y(static_cast<std::size_t>(n_tokens * ref.n_rows()));
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   for (float& v : x) v = dist(rng);
-  compute_context ctx(kernels, n_threads, view.n_cols());
+  compute_context ctx(kernels, n_threads, ref.n_cols());
   std::optional<blas_single_thread_scope> blas_scope;
   if (n_tokens >= k_gemm_min_tokens) blas_scope.emplace();
   std::vector<double> seconds;
   for (int i = 0; i < warmup + repeats; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    matmul(view, x.data(), n_tokens, y.data(), view.n_rows(), ctx);
+    matmul(ref, x.data(), n_tokens, y.data(), ref.n_rows(), ctx);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (i >= warmup) seconds.push_back(s);
   }

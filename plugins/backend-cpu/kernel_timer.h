@@ -9,7 +9,7 @@
 namespace kick::cpu {
 
 // y = x W^T on n_tokens random rows through matmul (the runner's path): `warmup` untimed runs,
-// then `repeats` timed ones. Compressed weights are densified to f32 first, as the runner does.
+// then `repeats` timed ones. Compressed weights run their own kernels, as in the runner.
 result<kernel_timing> time_linear(const linear_weight& weight, std::int64_t n_tokens, int warmup, int repeats, const kernel_set& kernels,
                                   int n_threads);
 

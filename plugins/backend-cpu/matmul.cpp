@@ -41,30 +41,45 @@ struct row_ranges {
 row_ranges number_rows(std::span<const linear_job> jobs) {
   row_ranges ranges;
   ranges.n_jobs = jobs.size();
-  for (std::size_t j = 0; j < jobs.size(); ++j) ranges.begin[j + 1] = ranges.begin[j] + jobs[j].w->n_rows();
+  for (std::size_t j = 0; j < jobs.size(); ++j) ranges.begin[j + 1] = ranges.begin[j] + jobs[j].w.n_rows();
   return ranges;
 }
 
 void matvec(std::span<const linear_job> jobs, const float* x, std::int64_t n_tokens, compute_context& ctx) {
   const row_ranges ranges = number_rows(jobs);
   const std::int64_t n_rows = ranges.begin[jobs.size()];
-  const std::int64_t n_cols = jobs[0].w->n_cols();
+  const std::int64_t n_cols = jobs[0].w.n_cols();
   const bool parallel = n_rows * n_cols * n_tokens >= k_parallel_min_work;
-  // Rows in chunks of 16 so that neighbouring threads rarely share a cache line of y.
-#pragma omp parallel for num_threads(ctx.n_threads()) schedule(static, 16) if (parallel)
-  for (std::int64_t g = 0; g < n_rows; ++g) {
-    const linear_job& job = jobs[ranges.job_of(g)];
-    const std::int64_t r = g - ranges.begin[&job - jobs.data()];
-    const dot_fn dot = ctx.kernels().dot[static_cast<int>(job.w->type)];
-    const std::byte* row = job.w->row(r);
-    for (std::int64_t t = 0; t < n_tokens; ++t) job.y[t * job.ldy + r] = dot(row, x + t * n_cols, n_cols);
+  // Rows in chunks of 16 so that neighbouring threads rarely share a cache line of y; a chunk
+  // never spans two jobs.
+  constexpr std::int64_t k_chunk = 16;
+  std::int64_t n_chunks = 0;
+  for (std::size_t j = 0; j < jobs.size(); ++j) n_chunks += (jobs[j].w.n_rows() + k_chunk - 1) / k_chunk;
+#pragma omp parallel for num_threads(ctx.n_threads()) schedule(static, 1) if (parallel)
+  for (std::int64_t chunk = 0; chunk < n_chunks; ++chunk) {
+    std::size_t j = 0;
+    std::int64_t first = chunk;
+    while (first >= (jobs[j].w.n_rows() + k_chunk - 1) / k_chunk) first -= (jobs[j++].w.n_rows() + k_chunk - 1) / k_chunk;
+    const linear_job& job = jobs[j];
+    const std::int64_t r0 = first * k_chunk;
+    const std::int64_t r1 = std::min(r0 + k_chunk, job.w.n_rows());
+    if (job.w.compressed != nullptr) {
+      job.w.compressed->matvec(r0, r1, x, n_tokens, job.y, job.ldy, ctx.scratch(omp_get_thread_num()));
+      continue;
+    }
+    const tensor_view& w = *job.w.dense;
+    const dot_fn dot = ctx.kernels().dot[static_cast<int>(w.type)];
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const std::byte* row = w.row(r);
+      for (std::int64_t t = 0; t < n_tokens; ++t) job.y[t * job.ldy + r] = dot(row, x + t * n_cols, n_cols);
+    }
   }
 }
 
 void gemm(std::span<const linear_job> jobs, const float* x, std::int64_t n_tokens, compute_context& ctx) {
   const row_ranges ranges = number_rows(jobs);
   const std::int64_t n_rows = ranges.begin[jobs.size()];
-  const std::int64_t n_cols = jobs[0].w->n_cols();
+  const std::int64_t n_cols = jobs[0].w.n_cols();
   // Enough blocks to balance threads, each small enough for the scratch (and the L2 cache).
   const std::int64_t scratch_rows = std::max<std::int64_t>(1, ctx.scratch_floats() / n_cols);
   const std::int64_t balanced_rows = (n_rows + 4 * ctx.n_threads() - 1) / (4 * ctx.n_threads());
@@ -75,8 +90,8 @@ void gemm(std::span<const linear_job> jobs, const float* x, std::int64_t n_token
   };
   std::vector<block> blocks;
   for (const linear_job& job : jobs) {
-    for (std::int64_t r0 = 0; r0 < job.w->n_rows(); r0 += block_rows) {
-      blocks.push_back({&job, r0, std::min(block_rows, job.w->n_rows() - r0)});
+    for (std::int64_t r0 = 0; r0 < job.w.n_rows(); r0 += block_rows) {
+      blocks.push_back({&job, r0, std::min(block_rows, job.w.n_rows() - r0)});
     }
   }
   const auto n_blocks = static_cast<std::int64_t>(blocks.size());
@@ -84,10 +99,13 @@ void gemm(std::span<const linear_job> jobs, const float* x, std::int64_t n_token
 #pragma omp parallel for num_threads(ctx.n_threads()) schedule(dynamic) if (parallel)
   for (std::int64_t b = 0; b < n_blocks; ++b) {
     const block& blk = blocks[static_cast<std::size_t>(b)];
-    const tensor_view& w = *blk.job->w;
     const float* a = nullptr;
     std::int64_t lda = n_cols;
-    if (w.type == dtype::f32) {
+    if (const compressed_linear* c = blk.job->w.compressed; c != nullptr) {
+      float* scratch = ctx.scratch(omp_get_thread_num());
+      c->decode_rows(blk.r0, blk.r0 + blk.rows, scratch);
+      a = scratch;
+    } else if (const tensor_view& w = *blk.job->w.dense; w.type == dtype::f32) {
       a = reinterpret_cast<const float*>(w.row(blk.r0));
       lda = w.row_stride_bytes() / static_cast<std::int64_t>(sizeof(float));
     } else {
@@ -118,8 +136,8 @@ void matmul_group(std::span<const linear_job> jobs, const float* x, std::int64_t
   }
 }
 
-void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy, compute_context& ctx) {
-  const linear_job job{&w, y, ldy};
+void matmul(const linear_ref& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy, compute_context& ctx) {
+  const linear_job job{w, y, ldy};
   matmul_group(std::span(&job, 1), x, n_tokens, ctx);
 }
 

@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "compressed_linear.h"
 #include "kernels.h"
 #include "kick/tensor.h"
 
@@ -33,9 +34,18 @@ class compute_context {
   std::vector<std::unique_ptr<float[]>> scratch_;
 };
 
+// A linear layer's weight: a dense tensor read in place in its dtype, or a compressed layer
+// executed in its own format.
+struct linear_ref {
+  const tensor_view* dense = nullptr;
+  const compressed_linear* compressed = nullptr;
+  std::int64_t n_rows() const { return dense != nullptr ? dense->n_rows() : compressed->n_rows(); }
+  std::int64_t n_cols() const { return dense != nullptr ? dense->n_cols() : compressed->n_cols(); }
+};
+
 // One product of a group: y[t * ldy + r] = sum_c w[r, c] * x[t * w.n_cols() + c].
 struct linear_job {
-  const tensor_view* w;
+  linear_ref w;
   float* y;
   std::int64_t ldy;
 };
@@ -43,8 +53,9 @@ struct linear_job {
 // Computes every job of the group for t < n_tokens and r < w.n_rows(), all jobs reading the same
 // x (so their weights have the same n_cols), in one parallel region: Q/K/V or gate/up need one
 // fork and join instead of several. Few tokens: a threaded matrix-vector product over rows that
-// converts weights on the fly and reads each row once for all tokens. Many tokens: blocks of rows
-// are converted to f32 in per-thread scratch (f32 rows are used in place) and multiplied with
+// converts weights on the fly and reads each row once for all tokens (compressed layers: their
+// own matvec kernels). Many tokens: blocks of rows are converted to f32 in per-thread scratch
+// (f32 rows are used in place; compressed layers decode their rows) and multiplied with
 // cblas_sgemm. Callers hold a blas_single_thread_scope while calling.
 void matmul_group(std::span<const linear_job> jobs, const float* x, std::int64_t n_tokens, compute_context& ctx);
 
@@ -52,7 +63,7 @@ void matmul_group(std::span<const linear_job> jobs, const float* x, std::int64_t
 constexpr std::size_t k_max_group_jobs = 4;
 
 // A group of one.
-void matmul(const tensor_view& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy, compute_context& ctx);
+void matmul(const linear_ref& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy, compute_context& ctx);
 
 // Tokens from which matmul switches from matrix-vector products to sgemm.
 constexpr std::int64_t k_gemm_min_tokens = 8;

@@ -16,7 +16,6 @@ std::vector<float> to_f32(const tensor_view& t) {
   return out;
 }
 
-std::int64_t matrix_bytes(const tensor_view& t) { return t.n_rows() * row_size_bytes(t.type, t.n_cols()); }
 
 }  // namespace
 
@@ -37,31 +36,18 @@ model_vectors convert_vectors(const model_view& model) {
   return v;
 }
 
-std::int64_t decode_weight_bytes(const model_view& model) {
-  std::int64_t bytes = matrix_bytes(model.output);
-  for (const layer_tensors& l : model.layers) {
-    bytes += matrix_bytes(l.wq) + matrix_bytes(l.wk) + matrix_bytes(l.wv) + matrix_bytes(l.wo) + matrix_bytes(l.w_gate) +
-             matrix_bytes(l.w_up) + matrix_bytes(l.w_down);
-  }
-  return bytes;
-}
-
-result<model_view> densify_compressed(const model_view& model, std::vector<std::vector<float>>& storage) {
-  model_view out = model;
-  for (std::size_t i = 0; i < out.layers.size(); ++i) {
-    layer_tensors& l = out.layers[i];
+status make_compressed_linears(const model_view& model, const kernel_set& kernels, model_vectors& out) {
+  out.compressed.resize(model.layers.size());
+  for (std::size_t i = 0; i < model.layers.size(); ++i) {
     for (std::size_t slot = 0; slot < k_n_linear_slots; ++slot) {
-      const compressed_weight* w = l.compressed[slot];
+      const compressed_weight* w = model.layers[i].compressed[slot];
       if (w == nullptr) continue;
-      const std::string name = "blk." + std::to_string(i) + ".linear" + std::to_string(slot);
-      if (status s = check_layout(*w); !s.ok()) return fail(s.with_context(name + " (" + layout_name(w->layout) + ")"));
-      std::vector<float>& values = storage.emplace_back(static_cast<std::size_t>(w->n_rows * w->n_cols));
-      densify(*w, values.data());
-      l.linear(static_cast<linear_slot>(slot)) = make_contiguous_view(dtype::f32, values.data(), w->n_rows, w->n_cols);
-      l.compressed[slot] = nullptr;
+      auto made = make_compressed_linear(*w, kernels);
+      if (!made) return made.error().with_context("blk." + std::to_string(i) + ".linear" + std::to_string(slot));
+      out.compressed[i][slot] = std::move(*made);
     }
   }
-  return out;
+  return status::success();
 }
 
 }  // namespace kick::cpu

@@ -2,9 +2,13 @@
 // it keeps as f32. The large matrices are read in place from the view, never copied.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "compressed_linear.h"
+#include "kernels.h"
 #include "kick/model.h"
 #include "kick/status.h"
 
@@ -19,20 +23,16 @@ struct layer_vectors {
 struct model_vectors {
   std::vector<layer_vectors> layers;
   std::vector<float> output_norm;  // [n_embd]
-  // f32 copies of the compressed linear layers (see densify_compressed); the view points at them.
-  std::vector<std::vector<float>> decoded_linears;
+  // The compressed linear layers by layer and linear_slot (null where the layer is dense).
+  std::vector<std::array<std::unique_ptr<compressed_linear>, k_n_linear_slots>> compressed;
 };
 
-// Returns `model` with every compressed linear layer (kick/formats.h) decoded to an f32 matrix
-// stored in `storage`; the layout is checked first (invalid_argument names the layer). This
-// backend executes compressed layers by decoding them once at load: correct for every layout,
-// costing f32 memory; native sparse and low-bit kernels are later work.
-result<model_view> densify_compressed(const model_view& model, std::vector<std::vector<float>>& storage);
+// The kernels of every compressed linear layer of `model`, in their own formats (nothing is
+// densified); the layouts are checked first (invalid_argument names the layer).
+status make_compressed_linears(const model_view& model, const kernel_set& kernels, model_vectors& out);
 
 // Converts the norms and biases of a checked model to f32.
 model_vectors convert_vectors(const model_view& model);
 
-// Bytes of every linear weight (all layers, and the output projection) one decoded token reads.
-std::int64_t decode_weight_bytes(const model_view& model);
 
 }  // namespace kick::cpu

@@ -54,10 +54,8 @@ result<std::unique_ptr<backend>> open_cpu_backend(const host& services, std::int
   REQUIRE(library.info->create_backend != nullptr);
   param_map params;
   params.set("threads", threads);
-  if (!kernels.empty()) ::setenv("KICK_CPU_KERNELS", std::string(kernels).c_str(), 1);
-  auto made = library.info->create_backend(services, params);
-  if (!kernels.empty()) ::unsetenv("KICK_CPU_KERNELS");
-  return made;
+  params.set("kernels", kernels.empty() ? std::string("auto") : std::string(kernels));
+  return library.info->create_backend(services, params);
 }
 
 std::vector<std::string> usable_kernel_sets(const host& services) {

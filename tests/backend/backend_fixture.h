@@ -24,7 +24,7 @@ class test_host final : public host {
 };
 
 // The cpu backend from the built plugin with parameter threads (0 = all cores). `kernels`, when
-// not empty, forces a kernel set through KICK_CPU_KERNELS. Returns the error of create_backend.
+// not empty, forces a kernel set through the kernels parameter. Returns the error of create_backend.
 result<std::unique_ptr<backend>> open_cpu_backend(const host& services, std::int64_t threads = 0,
                                                   std::string_view kernels = {});
 

@@ -1,0 +1,54 @@
+// Compressed linear layers executed in their own format (kick/formats.h layouts stay resident as
+// the host holds them; nothing is densified): the matrix-vector kernels of decode and the row
+// decoder that feeds prefill's tiled sgemm. One implementation per layout and instruction set.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "kernels.h"
+#include "kick/formats.h"
+#include "kick/status.h"
+
+namespace kick::cpu {
+
+class compressed_linear {
+ public:
+  virtual ~compressed_linear() = default;
+
+  std::int64_t n_rows() const { return weight_->n_rows; }
+  std::int64_t n_cols() const { return weight_->n_cols; }
+  const compressed_weight& weight() const { return *weight_; }
+
+  // Bytes of the layout a matrix-vector product reads.
+  virtual std::int64_t bytes() const = 0;
+  // e.g. "nm 2:4 avx512f", "gq int4 generic (decode + dot)".
+  virtual std::string kernel_name() const = 0;
+
+  // y[t * ldy + r] = sum_c W[r][c] * x[t * n_cols + c] for r in [r0, r1) and t < n_tokens
+  // (a few tokens: each row's weights are decoded once for all of them). `scratch` holds at
+  // least scratch_floats() floats private to the calling thread.
+  virtual void matvec(std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
+                      float* scratch) const = 0;
+  // out[(r - r0) * n_cols + c] = W[r][c] for r in [r0, r1): the tile prefill multiplies.
+  virtual void decode_rows(std::int64_t r0, std::int64_t r1, float* out) const = 0;
+
+  std::int64_t scratch_floats() const { return n_cols(); }
+
+ protected:
+  explicit compressed_linear(const compressed_weight& w) : weight_(&w) {}
+
+ private:
+  const compressed_weight* weight_;  // owned by the host, outlives the runner
+};
+
+// The kernels for `w` on `kernels.isa`, after kick::check_layout (invalid_argument names the
+// layout's problem). `w` must outlive the result.
+result<std::unique_ptr<compressed_linear>> make_compressed_linear(const compressed_weight& w, const kernel_set& kernels);
+
+// The portable implementation of every layout: kick::densify_row into scratch, then the
+// kernel set's f32 dot product. The reference the format-specific kernels are tested against.
+std::unique_ptr<compressed_linear> make_generic_compressed_linear(const compressed_weight& w, const kernel_set& kernels);
+
+}  // namespace kick::cpu
