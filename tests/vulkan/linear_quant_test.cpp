@@ -135,6 +135,25 @@ TEST_CASE("vulkan linear: int8 weights with outlier columns", "[vulkan][linear]"
   CHECK(kick::test::vulkan_validation_messages() == 0);
 }
 
+TEST_CASE("vulkan linear: embedding lookups of compressed tables, also across parts", "[vulkan][linear]") {
+  KICK_REQUIRE_VULKAN(env);
+  test::linear_rig rig(env);
+  const std::vector<std::uint32_t> ids{0, 66, 5, 5, 40, 1, 65};
+  for (const compressed_weight& cw : {make_nf4(67, 75, 64, 95), make_gq(67, 75, {3, 16, true, true}, 96)}) {
+    const std::vector<float> dense = dense_of(cw);
+    for (std::uint64_t limit : {std::uint64_t{0}, std::uint64_t{512}}) {
+      const vk::device_linear table = rig.upload(linear_weight{nullptr, &cw}, limit);
+      INFO(table.format_name() << ", " << table.n_parts() << " parts");
+      const std::vector<float> out = rig.embed(table, ids);
+      std::int64_t bad = 0;
+      for (std::size_t t = 0; t < ids.size(); ++t)
+        for (std::size_t c = 0; c < 75; ++c) bad += out[t * 75 + c] != dense[ids[t] * 75 + c];
+      CHECK(bad == 0);
+    }
+  }
+  CHECK(kick::test::vulkan_validation_messages() == 0);
+}
+
 TEST_CASE("vulkan linear: a bad quantized layout is an error naming the tensor", "[vulkan][linear]") {
   KICK_REQUIRE_VULKAN(env);
   compressed_weight gq = make_gq(4, 32, {4, 32}, 91);
