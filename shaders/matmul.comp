@@ -10,6 +10,7 @@ layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WORKGROUP = 64;  // must be 64
 layout(constant_id = 1) const uint FORMAT_PARAM = 0;
 layout(constant_id = 2) const bool VALUES_F16 = false;
+layout(constant_id = 3) const bool X_ALIGNED = false;  // x_stride % 4 == 0: x read as vec4
 
 #include "push/linear.h"
 
@@ -29,7 +30,6 @@ void main() {
   const uint row_base = gl_WorkGroupID.x * BM;
   const uint token_base = gl_WorkGroupID.y * BN;
   const uint n_blocks = (pc.n_cols + 7u) / 8u;
-  const bool x_aligned = pc.x_stride % 4u == 0u;
 
   vec4 acc[2][8];  // [row half][token]: 4 rows each
   for (uint h = 0u; h < 2u; ++h)
@@ -56,7 +56,7 @@ void main() {
       vec4 v = vec4(0.0);
       if (token < pc.n_tokens) {
         const uint at = token * pc.x_stride + col;
-        if (x_aligned && col + 4u <= pc.n_cols) {
+        if (X_ALIGNED && col + 4u <= pc.n_cols) {
           v = x4[at / 4u];
         } else {
           for (uint j = 0u; j < 4u; ++j) v[j] = col + j < pc.n_cols ? x[at + j] : 0.0;

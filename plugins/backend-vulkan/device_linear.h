@@ -39,10 +39,9 @@ struct linear_part {
 // What the shaders of a format need beyond the parts (push constants and specialization).
 struct linear_params {
   linear_format format = linear_format::f32;
-  std::uint32_t format_param = 0;  // nm: n | m << 8; gq: bits
+  std::uint32_t format_param = 0;  // specialization: nm: n | m << 8; gq: bits | flags << 8; nf4: flags
   bool values_f16 = false;
   std::uint32_t group_size = 0;    // gq group size, nf4 block size
-  std::uint32_t flags = 0;         // gq: 1 = g_idx, 2 = input_scale, 4 = groups aligned to blocks
 };
 
 class device_linear {

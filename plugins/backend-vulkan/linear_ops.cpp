@@ -26,7 +26,6 @@ linear_push push_for(const device_linear& w, const linear_part& part) {
   p.row_words = part.row_words;
   p.aux_stride = part.aux_stride;
   p.group_size = w.params().group_size;
-  p.flags = w.params().flags;
   p.flat_offset = part.flat_offset;
   return p;
 }
@@ -91,8 +90,10 @@ status record_linear(op_context& ctx, const device_linear& w, const buffer_range
   const bool matvec = n_tokens <= k_matvec_max_tokens;
   const std::string shader = fmt::format("{}_{}", matvec ? "matvec" : "matmul", shader_suffix(p.format));
   const std::uint32_t f16 = p.values_f16 ? 1u : 0u;
-  const std::vector<std::uint32_t> spec = matvec ? std::vector<std::uint32_t>{k_workgroup, k_matvec_rows, n_tokens, p.format_param, f16}
-                                                 : std::vector<std::uint32_t>{k_workgroup, p.format_param, f16};
+  const std::uint32_t x_aligned = x_stride % 4 == 0 || n_tokens == 1 ? 1u : 0u;  // activations as vec4
+  const std::vector<std::uint32_t> spec = matvec
+                                              ? std::vector<std::uint32_t>{k_workgroup, k_matvec_rows, n_tokens, p.format_param, f16, x_aligned}
+                                              : std::vector<std::uint32_t>{k_workgroup, p.format_param, f16, x_aligned};
   linear_push base{};
   base.n_tokens = n_tokens;
   base.x_stride = x_stride;

@@ -1,6 +1,6 @@
 // Packing of quantized layouts: group-quantized codes as they are (plus (scale, zero) pairs,
 // g_idx, input_scale), NF4 codes regrouped one word per 8 columns with the table and the part's absmax,
-// and int8-with-outliers codes, row scales, per-column outlier slots and outlier values.
+// and int8-with-outliers codes, row scales, per-block outlier masks and outlier values.
 #include <fmt/format.h>
 
 #include <bit>
@@ -29,10 +29,11 @@ class gq_packer final : public linear_packer {
   linear_params params() const override {
     linear_params p;
     p.format = linear_format::gq;
-    p.format_param = static_cast<std::uint32_t>(l_.bits);
     p.group_size = static_cast<std::uint32_t>(std::min<std::int64_t>(l_.group_size, 0x7fffffff));
-    p.flags = (l_.g_idx.empty() ? 0u : 1u) | (l_.input_scale.empty() ? 0u : 2u) |
-              (l_.g_idx.empty() && l_.group_size % 8 == 0 ? 4u : 0u);
+    const std::uint32_t flags = (l_.g_idx.empty() ? 0u : 1u) | (l_.input_scale.empty() ? 0u : 2u) |
+                                (l_.g_idx.empty() && l_.group_size % 8 == 0 ? 4u : 0u) |
+                                (std::has_single_bit(p.group_size) ? 8u : 0u);  // see shaders/include/formats/gq.glsl
+    p.format_param = static_cast<std::uint32_t>(l_.bits) | flags << 8;
     return p;
   }
   std::string name() const override {
@@ -92,6 +93,7 @@ class nf4_packer final : public linear_packer {
     linear_params p;
     p.format = linear_format::nf4;
     p.group_size = static_cast<std::uint32_t>(l_.block_size);
+    p.format_param = (l_.block_size >= 8 ? 1u : 0u) | (std::has_single_bit(p.group_size) ? 2u : 0u);  // formats/nf4.glsl
     return p;
   }
   std::string name() const override { return fmt::format("nf4 b{}", l_.block_size); }
@@ -142,6 +144,7 @@ class int8o_packer final : public linear_packer {
   linear_params params() const override {
     linear_params p;
     p.format = linear_format::int8o;
+    p.format_param = l_.outlier_cols.empty() ? 0u : 1u;
     return p;
   }
   std::string name() const override { return fmt::format("int8 {} outliers", l_.outlier_cols.size()); }
@@ -149,7 +152,7 @@ class int8o_packer final : public linear_packer {
   std::vector<std::uint64_t> array_bytes(std::int64_t row0, std::int64_t row1) const override {
     const std::uint64_t rows = rows_of(row0, row1);
     const auto n_out = static_cast<std::uint64_t>(l_.outlier_cols.size());
-    return {rows * static_cast<std::uint64_t>(padded_cols(w_.n_cols)), rows * 4, static_cast<std::uint64_t>(padded_cols(w_.n_cols)) * 4,
+    return {rows * static_cast<std::uint64_t>(padded_cols(w_.n_cols)), rows * 4, static_cast<std::uint64_t>(padded_cols(w_.n_cols)),
             n_out == 0 ? 4 : rows * n_out * 4};
   }
 
@@ -162,14 +165,18 @@ class int8o_packer final : public linear_packer {
     std::vector<std::uint32_t> codes(static_cast<std::size_t>(rows_of(row0, row1) * part.row_words), 0u);
     for (std::int64_t r = row0; r < row1; ++r)
       std::memcpy(codes.data() + (r - row0) * part.row_words, l_.q.data() + r * cols, static_cast<std::size_t>(cols));
-    std::vector<std::uint32_t> slots(static_cast<std::size_t>(padded), 0xffffffffu);
-    for (std::size_t k = 0; k < n_out; ++k) slots[static_cast<std::size_t>(l_.outlier_cols[k])] = static_cast<std::uint32_t>(k);
+    std::vector<std::uint32_t> blocks(static_cast<std::size_t>(padded / 8 * 2), 0u);  // (mask, first slot) per block
+    for (std::size_t k = n_out; k-- > 0;) {
+      const auto col = static_cast<std::size_t>(l_.outlier_cols[k]);
+      blocks[col / 8 * 2] |= 1u << (col % 8);
+      blocks[col / 8 * 2 + 1] = static_cast<std::uint32_t>(k);  // the lowest slot of the block wins
+    }
     std::vector<std::uint32_t> outliers = words_of(l_.outlier_values.data() + static_cast<std::size_t>(row0) * n_out,
                                                    static_cast<std::size_t>(rows_of(row0, row1)) * n_out);
     if (outliers.empty()) outliers.push_back(0u);
     part.arrays.push_back(std::move(codes));
     part.arrays.push_back(words_of(l_.row_scale.data() + row0, static_cast<std::size_t>(row1 - row0)));
-    part.arrays.push_back(std::move(slots));
+    part.arrays.push_back(std::move(blocks));
     part.arrays.push_back(std::move(outliers));
     return part;
   }

@@ -13,6 +13,5 @@ KICK_U32(y_row_offset)  // the part's first row in the whole weight
 KICK_U32(row_words)     // 32-bit words (or values) per row of the format's main array
 KICK_U32(aux_stride)    // per-row stride of the format's second array (groups, outliers, ...)
 KICK_U32(group_size)    // gq: columns per group; nf4: elements per absmax block
-KICK_U32(flags)         // gq: 1 = g_idx, 2 = input_scale, 4 = groups aligned to 8 columns
 KICK_U32(flat_offset)   // nf4: flat index of the part's element [0][0] within its first block
 KICK_PUSH_END(linear_push)

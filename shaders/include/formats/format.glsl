@@ -9,10 +9,10 @@
   (VALUES_F16 ? unpackHalf2x16(array[(i) >> 1u])[(i) & 1u] : uintBitsToFloat(array[i]))
 
 // a / b for a divisor that is not a compile-time constant, without an integer division (which
-// CPU drivers scalarise): a shift for a power of two, else a float estimate corrected to the
-// exact quotient.
-uint divide_by(uint a, uint b) {
-  if ((b & (b - 1u)) == 0u) return a >> uint(findLSB(b));  // b uniform: a uniform branch
+// CPU drivers scalarise): a shift when b is a power of two (`pow2`, a specialization constant),
+// else a float estimate corrected to the exact quotient.
+uint divide_by(uint a, uint b, bool pow2) {
+  if (pow2) return a >> uint(findLSB(b));
   uint q = uint(float(a) / float(b));
   while (q * b > a) --q;
   while ((q + 1u) * b <= a) ++q;

@@ -4,6 +4,8 @@
 // bits each (1, 1, 2, 4 for m = 1, 2, 4, 8), a block's K*IB bits padded to a power of two BB and
 // never straddling a word; rows of aux_stride words.
 layout(std430, binding = FIRST_ARRAY_BINDING) readonly buffer weight_nm_values { uint nm_values[]; };
+layout(std430, binding = FIRST_ARRAY_BINDING) readonly buffer weight_nm_values2 { uvec2 nm_values2[]; };  // the same binding
+layout(std430, binding = FIRST_ARRAY_BINDING) readonly buffer weight_nm_values4 { uvec4 nm_values4[]; };
 layout(std430, binding = FIRST_ARRAY_BINDING + 1) readonly buffer weight_nm_indices { uint nm_indices[]; };
 
 const uint NM_N = FORMAT_PARAM & 0xffu;
@@ -18,10 +20,20 @@ void decode8(uint row, uint blk, out float w[8]) {
   const uint bit = blk * NM_BB;
   const uint index_bits = nm_indices[row * pc.aux_stride + bit / 32u] >> (bit % 32u);
   const uint base = row * pc.row_words + blk * NM_K;
+  float v4[4];  // 1:2, 2:4 and 4:8 keep 4 values per block, in one aligned load
+  if (NM_K == 4u) {
+    if (VALUES_F16) {
+      const uvec2 h = nm_values2[base / 4u];
+      v4[0] = unpackHalf2x16(h.x).x; v4[1] = unpackHalf2x16(h.x).y; v4[2] = unpackHalf2x16(h.y).x; v4[3] = unpackHalf2x16(h.y).y;
+    } else {
+      const vec4 f = uintBitsToFloat(nm_values4[base / 4u]);
+      v4[0] = f.x; v4[1] = f.y; v4[2] = f.z; v4[3] = f.w;
+    }
+  }
   for (uint g = 0u; g < 8u / NM_M; ++g) {
     for (uint n = 0u; n < NM_N; ++n) {
       const uint k = g * NM_N + n;
-      const float v = KICK_VALUE_AT(nm_values, base + k);
+      const float v = NM_K == 4u ? v4[k % 4u] : KICK_VALUE_AT(nm_values, base + k);
       const uint i = bitfieldExtract(index_bits, int(k * NM_IB), int(NM_IB));
       for (uint j = 0u; j < NM_M; ++j) w[g * NM_M + j] = i == j ? v : w[g * NM_M + j];
     }
