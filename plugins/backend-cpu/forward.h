@@ -23,6 +23,7 @@ class cpu_runner final : public model_runner {
                                                     const kernel_set& kernels, int n_threads, const host& services);
 
   std::int64_t context_length() const override { return cache_.n_ctx(); }
+  std::int64_t vocab_size() const override { return model_.config.n_vocab; }
   status eval(std::span<const std::int32_t> tokens, std::int64_t n_past, logits_mode mode,
               std::span<float> logits_out) override;
 

@@ -164,19 +164,19 @@ status vk_runner::allocate_state() {
               {&act_.gate, c.n_ff, memory_kind::device, "ffn gate"},
               {&act_.up, c.n_ff, memory_kind::device, "ffn up"},
               {&act_.logits, c.n_vocab, memory_kind::device, "logits"},
-              {&act_.readback, c.n_vocab, memory_kind::host, "logits readback"}};
+              {&act_.readback, c.n_vocab, memory_kind::host, "logits readback"},
+              {&act_.targets, 1, memory_kind::host, "score targets"},
+              {&act_.logprob, 1, memory_kind::device, "score log-probabilities"},
+              {&act_.argmax, 1, memory_kind::device, "score argmax"}};
   for (const auto& p : plan) {
     if (status s = alloc(*p.out, p.width, p.kind, p.what); !s.ok()) return s;
   }
   return status::success();
 }
 
-status vk_runner::check_eval(std::span<const std::int32_t> tokens, std::int64_t n_past, logits_mode mode, std::span<float> logits_out) const {
+status vk_runner::check_eval(std::span<const std::int32_t> tokens, std::int64_t n_past, std::int64_t n_out, std::size_t logits_floats) const {
   const auto n_tokens = static_cast<std::int64_t>(tokens.size());
   const std::int64_t n_vocab = config_.n_vocab;
-  if (mode != logits_mode::last && mode != logits_mode::all) {
-    return status(status_code::invalid_argument, fmt::format("logits mode {} is not last (0) or all (1)", static_cast<int>(mode)));
-  }
   if (n_tokens == 0) return status(status_code::invalid_argument, "no tokens to evaluate");
   if (n_past < 0 || n_past > n_cached_) {
     return status(status_code::out_of_range, fmt::format("n_past {} is outside [0, {}], the cached positions", n_past, n_cached_));
@@ -188,16 +188,19 @@ status vk_runner::check_eval(std::span<const std::int32_t> tokens, std::int64_t 
     const std::int32_t t = tokens[static_cast<std::size_t>(i)];
     if (t < 0 || t >= n_vocab) return status(status_code::invalid_argument, fmt::format("token {} has id {}, outside [0, {})", i, t, n_vocab));
   }
-  const std::int64_t n_out = mode == logits_mode::all ? n_tokens : 1;
-  if (static_cast<std::int64_t>(logits_out.size()) / n_vocab < n_out) {
+  if (static_cast<std::int64_t>(logits_floats) / n_vocab < n_out) {
     return status(status_code::invalid_argument, fmt::format("logits buffer holds {} floats, {} positions x {} vocabulary need {}",
-                                                             logits_out.size(), n_out, n_vocab, n_out * n_vocab));
+                                                             logits_floats, n_out, n_vocab, n_out * n_vocab));
   }
   return status::success();
 }
 
 status vk_runner::eval(std::span<const std::int32_t> tokens, std::int64_t n_past, logits_mode mode, std::span<float> logits_out) {
-  if (status s = check_eval(tokens, n_past, mode, logits_out); !s.ok()) return s;
+  if (mode != logits_mode::last && mode != logits_mode::all) {
+    return status(status_code::invalid_argument, fmt::format("logits mode {} is not last (0) or all (1)", static_cast<int>(mode)));
+  }
+  const std::int64_t n_out = mode == logits_mode::all ? static_cast<std::int64_t>(tokens.size()) : 1;
+  if (status s = check_eval(tokens, n_past, n_out, logits_out.size()); !s.ok()) return s;
   const auto n_tokens = static_cast<std::int64_t>(tokens.size());
   const std::int64_t n_vocab = config_.n_vocab;
   n_cached_ = n_past;  // discard the tail first: a failure below leaves a consistent cache
@@ -205,10 +208,34 @@ status vk_runner::eval(std::span<const std::int32_t> tokens, std::int64_t n_past
   for (std::int64_t start = 0; start < n_tokens; start += chunk) {
     const std::int64_t n = std::min(chunk, n_tokens - start);
     const bool last_chunk = start + n == n_tokens;
-    status s = mode == logits_mode::all
-                   ? forward_chunk(tokens.data() + start, n, n_past + start, 0, logits_out.data() + start * n_vocab)
-                   : forward_chunk(tokens.data() + start, n, n_past + start, last_chunk ? n - 1 : n, logits_out.data());
-    if (!s.ok()) return s;
+    chunk_output out;
+    if (mode == logits_mode::all) {
+      out.logits = logits_out.data() + start * n_vocab;
+    } else {  // only the final position's logits are wanted; earlier chunks just fill the cache
+      out.first_logit = last_chunk ? n - 1 : n;
+      out.logits = logits_out.data();
+    }
+    if (status s = forward_chunk(tokens.data() + start, n, n_past + start, out); !s.ok()) return s;
+    n_cached_ = n_past + start + n;
+  }
+  return status::success();
+}
+
+status vk_runner::score(std::span<const std::int32_t> tokens, std::int64_t n_past, std::span<const std::int32_t> targets,
+                        std::span<double> logprob_out, std::span<std::int32_t> argmax_out) {
+  if (status s = check_score_args(tokens.size(), targets, logprob_out.size(), argmax_out.size(), config_.n_vocab); !s.ok()) return s;
+  if (status s = check_eval(tokens, n_past, 0, 0); !s.ok()) return s;
+  const auto n_tokens = static_cast<std::int64_t>(tokens.size());
+  n_cached_ = n_past;
+  const std::int64_t chunk = std::min(k_max_chunk_tokens, n_ctx_);
+  for (std::int64_t start = 0; start < n_tokens; start += chunk) {
+    const std::int64_t n = std::min(chunk, n_tokens - start);
+    const auto at = static_cast<std::size_t>(start);
+    chunk_output out;
+    out.targets = targets.data() + at;
+    out.logprob = logprob_out.data() + at;
+    out.argmax = argmax_out.data() + at;
+    if (status s = forward_chunk(tokens.data() + start, n, n_past + start, out); !s.ok()) return s;
     n_cached_ = n_past + start + n;
   }
   return status::success();
@@ -253,14 +280,18 @@ status vk_runner::record_layer(op_context& ctx, const layer_weights& w, std::uin
   return s;
 }
 
-status vk_runner::forward_chunk(const std::int32_t* tokens, std::int64_t n_tokens, std::int64_t pos0, std::int64_t first_logit,
-                                float* logits) {
+status vk_runner::forward_chunk(const std::int32_t* tokens, std::int64_t n_tokens, std::int64_t pos0, const chunk_output& out) {
+  const std::int64_t first_logit = out.first_logit;
   const llama_config& c = config_;
   const auto d = static_cast<std::uint32_t>(c.n_embd);
   const auto n_vocab = static_cast<std::uint32_t>(c.n_vocab);
   const auto n = static_cast<std::uint32_t>(n_tokens);
   std::vector<std::uint32_t> ids(tokens, tokens + n_tokens);
   if (status s = pool_->upload(act_.tokens, ids.data(), ids.size() * sizeof(std::uint32_t)); !s.ok()) return s;
+  if (out.targets != nullptr) {
+    ids.assign(out.targets, out.targets + n_tokens);
+    if (status s = pool_->upload(act_.targets, ids.data(), ids.size() * sizeof(std::uint32_t)); !s.ok()) return s;
+  }
   arena_->reset();
   if (status s = stream_->begin(); !s.ok()) return s;
   op_context ctx{session_->dev(), session_->pipelines(), *arena_, *stream_, dummy_};
@@ -279,13 +310,33 @@ status vk_runner::forward_chunk(const std::int32_t* tokens, std::int64_t n_token
     const auto rows = static_cast<std::uint32_t>(n_tokens - from);
     s = record_rms_norm(ctx, x_rows, output_norm_, act_.xb, rows, d, static_cast<float>(c.rms_norm_eps));
     if (s.ok()) s = record_linear(ctx, output_ ? *output_ : *tok_embd_, act_.xb, d, act_.logits, n_vocab, rows);
+    if (s.ok() && out.targets != nullptr) {  // every row (first_logit is 0): two numbers per row come back
+      s = record_logprob(ctx, act_.logits, act_.targets, act_.logprob, act_.argmax, n, n_vocab);
+      if (s.ok()) {
+        buffer_range argmax_back = act_.readback;
+        argmax_back.offset += f32_bytes(n_tokens);
+        stream_->copy(act_.logprob, act_.readback, f32_bytes(n_tokens));
+        stream_->copy(act_.argmax, argmax_back, f32_bytes(n_tokens));
+        stream_->barrier();
+      }
+      if (s.ok()) s = stream_->submit_and_wait();
+      std::vector<float> logprob(static_cast<std::size_t>(n_tokens));
+      std::vector<std::uint32_t> argmax(static_cast<std::size_t>(n_tokens));
+      if (s.ok()) s = pool_->download(act_.readback, logprob.data(), f32_bytes(n_tokens));
+      if (s.ok()) s = pool_->download(act_.readback, argmax.data(), f32_bytes(n_tokens), f32_bytes(n_tokens));
+      for (std::int64_t i = 0; s.ok() && i < n_tokens; ++i) {
+        out.logprob[i] = logprob[static_cast<std::size_t>(i)];
+        out.argmax[i] = static_cast<std::int32_t>(argmax[static_cast<std::size_t>(i)]);
+      }
+      return s;
+    }
     if (s.ok()) {
       stream_->copy(act_.logits, act_.readback, f32_bytes(static_cast<std::int64_t>(rows) * c.n_vocab));
       stream_->barrier();
     }
     if (s.ok()) s = stream_->submit_and_wait();
     if (s.ok()) {
-      s = pool_->download(act_.readback, logits, f32_bytes(n_logits * c.n_vocab), f32_bytes((first_logit - from) * c.n_vocab));
+      s = pool_->download(act_.readback, out.logits, f32_bytes(n_logits * c.n_vocab), f32_bytes((first_logit - from) * c.n_vocab));
     }
     return s;
   }

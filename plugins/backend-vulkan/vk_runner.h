@@ -32,7 +32,12 @@ class vk_runner final : public model_runner {
   static result<std::unique_ptr<vk_runner>> create(std::shared_ptr<session> s, const model_view& model, const runner_options& options);
 
   std::int64_t context_length() const override { return n_ctx_; }
+  std::int64_t vocab_size() const override { return config_.n_vocab; }
   status eval(std::span<const std::int32_t> tokens, std::int64_t n_past, logits_mode mode, std::span<float> logits_out) override;
+  // Log-softmax, gather and argmax run on the device (shaders/logprob.comp): two numbers per
+  // position come back instead of n_vocab logits.
+  status score(std::span<const std::int32_t> tokens, std::int64_t n_past, std::span<const std::int32_t> targets,
+               std::span<double> logprob_out, std::span<std::int32_t> argmax_out) override;
 
   const runner_memory_report& memory_report() const { return report_; }
 
@@ -50,15 +55,26 @@ class vk_runner final : public model_runner {
     buffer_range x, xb, q, k, v, att, tmp, gate, up;
     buffer_range logits;    // [chunk][n_vocab] on the device
     buffer_range readback;  // [chunk][n_vocab] host-visible
+    buffer_range targets;   // uint32 [chunk], host-visible (score)
+    buffer_range logprob;   // f32 [chunk] (score)
+    buffer_range argmax;    // uint32 [chunk] (score)
   };
 
   vk_runner(std::shared_ptr<session> s, llama_config config, std::int64_t n_ctx);
   status upload(const model_view& model);
   status allocate_state();
-  status check_eval(std::span<const std::int32_t> tokens, std::int64_t n_past, logits_mode mode, std::span<float> logits_out) const;
-  // Records and runs positions [pos0, pos0 + n_tokens); copies the logits of chunk rows
-  // [first_logit, n_tokens) into `logits`.
-  status forward_chunk(const std::int32_t* tokens, std::int64_t n_tokens, std::int64_t pos0, std::int64_t first_logit, float* logits);
+  status check_eval(std::span<const std::int32_t> tokens, std::int64_t n_past, std::int64_t n_out, std::size_t logits_floats) const;
+  // What a chunk returns: the logits of rows [first_logit, n_tokens), or (targets set) every
+  // row's log-probability of its target and its argmax.
+  struct chunk_output {
+    std::int64_t first_logit = 0;
+    float* logits = nullptr;
+    const std::int32_t* targets = nullptr;
+    double* logprob = nullptr;
+    std::int32_t* argmax = nullptr;
+  };
+  // Records and runs positions [pos0, pos0 + n_tokens) in one command buffer.
+  status forward_chunk(const std::int32_t* tokens, std::int64_t n_tokens, std::int64_t pos0, const chunk_output& out);
   status record_layer(op_context& ctx, const layer_weights& w, std::uint32_t n_tokens, std::uint32_t pos0);
   result<buffer_range> upload_vector(const tensor_view& t, const std::string& what);
 

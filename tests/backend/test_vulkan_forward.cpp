@@ -145,3 +145,35 @@ TEST_CASE("vulkan backend: bad requests and unknown devices are clear errors", "
   CHECK(load.error().code() == status_code::not_found);
   CHECK_THAT(load.error().message(), Catch::Contains("no-such-gpu-anywhere"));
 }
+
+TEST_CASE("vulkan backend: scoring on the device gives the cpu backend's log-probabilities and argmax", "[backend][vulkan]") {
+  test_host host;
+  KICK_OPEN_VULKAN(vk, host);
+  auto cpu = open_cpu_backend(host);
+  REQUIRE(cpu);
+  const llama_config c = tiny_configs().front().config;
+  const loaded_model model = make_random_model(c, 9, dtype::f16);
+  auto vk_runner = load_runner(vk, model.view);
+  auto cpu_runner = load_runner(**cpu, model.view);
+  const std::vector<std::int32_t> tokens = random_tokens(c.n_vocab, 30, 8);
+  const std::vector<std::int32_t> targets = random_tokens(c.n_vocab, 30, 9);
+  std::vector<double> want_lp(30), got_lp(30);
+  std::vector<std::int32_t> want_am(30), got_am(30, -1);
+  REQUIRE(cpu_runner->score(tokens, 0, targets, want_lp, want_am).ok());
+  REQUIRE(vk_runner->score(tokens, 0, targets, got_lp, got_am).ok());
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    CHECK(got_lp[i] == Approx(want_lp[i]).epsilon(1e-4));
+    CHECK(got_am[i] == want_am[i]);
+  }
+  // Scoring fills the cache like eval: a decode step after it matches the cpu backend's.
+  const std::int32_t next[] = {3};
+  CHECK(relative_error(eval_all(*vk_runner, c.n_vocab, next, 30), eval_all(*cpu_runner, c.n_vocab, next, 30)) < k_tolerance);
+  // Bad targets and lengths are errors.
+  const std::int32_t bad_target[] = {static_cast<std::int32_t>(c.n_vocab)};
+  double lp = 0;
+  std::int32_t am = 0;
+  const status s = vk_runner->score(std::span(tokens).first(1), 0, bad_target, std::span(&lp, 1), std::span(&am, 1));
+  CHECK(s.code() == status_code::invalid_argument);
+  CHECK_THAT(s.message(), Catch::Contains("target"));
+  CHECK(vk_runner->score(tokens, 0, std::span(targets).first(3), got_lp, got_am).code() == status_code::invalid_argument);
+}

@@ -39,6 +39,7 @@ struct fixture {
     REQUIRE(manifest.has_value());
     kick::param_map params;
     params.set("threads", std::int64_t{1});
+    params.set("kernels", std::string("auto"));
     auto s = kick::open_backend_session(**manifest, params, model, n_ctx, services);
     REQUIRE(s.has_value());
     session = std::move(*s);
@@ -134,7 +135,7 @@ TEST_CASE("lm service: greedy generation follows the argmax and honours stop str
   for (int step = 0; step < 6; ++step) {
     const std::vector<float> logits = f.logits(tokens);
     const float* last = logits.data() + (tokens.size() - 1) * static_cast<std::size_t>(n_vocab);
-    const auto next = static_cast<std::int32_t>(kick::argmax(last, n_vocab));
+    const auto next = static_cast<std::int32_t>(kick::argmax_of(last, n_vocab));
     if (next == f.tok->eos()) break;
     tokens.push_back(next);
   }

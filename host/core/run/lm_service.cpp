@@ -7,22 +7,6 @@
 
 namespace kick {
 
-double log_softmax_at(const float* row, std::int64_t n, std::int64_t index) {
-  float max_value = row[0];
-  for (std::int64_t i = 1; i < n; ++i) max_value = std::max(max_value, row[i]);
-  double sum = 0.0;
-  for (std::int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(row[i]) - max_value);
-  return static_cast<double>(row[index]) - max_value - std::log(sum);
-}
-
-std::int64_t argmax(const float* row, std::int64_t n) {
-  std::int64_t best = 0;
-  for (std::int64_t i = 1; i < n; ++i) {
-    if (row[i] > row[best]) best = i;
-  }
-  return best;
-}
-
 lm_service::lm_service(model_runner& runner, const tokenizer& tok, std::int64_t n_vocab)
     : runner_(runner), tokenizer_(tok), n_vocab_(n_vocab) {}
 
@@ -43,10 +27,7 @@ status lm_service::evaluate(std::span<const std::int32_t> tokens, std::size_t fi
                 fmt::format("{} tokens exceed the context of {} positions", tokens.size(), context_length()));
   }
   // Reuse the cached prefix, but always evaluate from first_logit on (logits are not cached).
-  std::size_t shared = 0;
-  const std::size_t limit = std::min({cached_.size(), tokens.size(), first_logit});
-  while (shared < limit && cached_[shared] == tokens[shared]) ++shared;
-  cached_.resize(shared);
+  const std::size_t shared = reuse_prefix(tokens, first_logit);
   // Evaluate in chunks so that the logits buffer stays bounded for long windows.
   constexpr std::size_t k_chunk_tokens = 512;
   logits_first_ = first_logit;
@@ -74,12 +55,62 @@ status lm_service::evaluate(std::span<const std::int32_t> tokens, std::size_t fi
   return status::success();
 }
 
+std::size_t lm_service::reuse_prefix(std::span<const std::int32_t> tokens, std::size_t limit) {
+  std::size_t shared = 0;
+  limit = std::min({cached_.size(), tokens.size(), limit});
+  while (shared < limit && cached_[shared] == tokens[shared]) ++shared;
+  cached_.resize(shared);
+  return shared;
+}
+
+status lm_service::evaluate_scores(std::span<const std::int32_t> tokens, std::size_t first_scored) {
+  if (tokens.size() < 2 || first_scored + 1 >= tokens.size()) return fail(status_code::invalid_argument, "nothing to score");
+  if (static_cast<std::int64_t>(tokens.size()) > context_length()) {
+    return fail(status_code::out_of_range,
+                fmt::format("{} tokens exceed the context of {} positions", tokens.size(), context_length()));
+  }
+  // Reuse the cached prefix, but always evaluate from first_scored on (scores are not cached).
+  const std::size_t shared = reuse_prefix(tokens, first_scored);
+  scores_.assign(tokens.size() - 1 - first_scored, 0.0);
+  greedy_.assign(scores_.size(), false);
+  constexpr std::size_t k_chunk_tokens = 512;
+  std::vector<std::int32_t> targets;
+  std::vector<double> logprobs;
+  std::vector<std::int32_t> argmaxes;
+  std::vector<float> last_logits(static_cast<std::size_t>(n_vocab_));
+  for (std::size_t start = shared; start < tokens.size(); start += k_chunk_tokens) {
+    const std::size_t end = std::min(tokens.size(), start + k_chunk_tokens);
+    const std::size_t n = end - start;
+    const auto chunk = tokens.subspan(start, n);
+    status s;
+    if (end <= first_scored) {  // only fills the cache
+      s = runner_.eval(chunk, static_cast<std::int64_t>(start), logits_mode::last, last_logits);
+    } else {
+      // The last token has no target; it is scored against token 0 and the result ignored.
+      targets.assign(n, 0);
+      for (std::size_t p = start; p < end && p + 1 < tokens.size(); ++p) targets[p - start] = tokens[p + 1];
+      logprobs.assign(n, 0.0);
+      argmaxes.assign(n, 0);
+      s = runner_.score(chunk, static_cast<std::int64_t>(start), targets, logprobs, argmaxes);
+      for (std::size_t p = std::max(start, first_scored); s.ok() && p < end && p + 1 < tokens.size(); ++p) {
+        scores_[p - first_scored] = logprobs[p - start];
+        greedy_[p - first_scored] = argmaxes[p - start] == tokens[p + 1];
+      }
+    }
+    if (!s.ok()) {
+      cached_.clear();
+      return s;
+    }
+    tokens_evaluated_ += static_cast<std::int64_t>(n);
+    cached_.insert(cached_.end(), chunk.begin(), chunk.end());
+  }
+  return status::success();
+}
+
 result<std::vector<double>> lm_service::token_logprobs(std::span<const std::int32_t> tokens) {
   if (tokens.size() < 2) return fail(status_code::invalid_argument, "token_logprobs needs at least 2 tokens");
-  if (status s = evaluate(tokens, 0); !s.ok()) return std::unexpected(s);
-  std::vector<double> out(tokens.size() - 1);
-  for (std::size_t i = 0; i + 1 < tokens.size(); ++i) out[i] = log_softmax_at(logits_row(i), n_vocab_, tokens[i + 1]);
-  return out;
+  if (status s = evaluate_scores(tokens, 0); !s.ok()) return std::unexpected(s);
+  return scores_;
 }
 
 result<loglikelihood_result> lm_service::loglikelihood(std::string_view context, std::string_view continuation) {
@@ -109,14 +140,13 @@ result<loglikelihood_result> lm_service::loglikelihood(std::string_view context,
     tokens.erase(tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(drop));
     n_ctx -= drop;
   }
-  if (status s = evaluate(tokens, n_ctx - 1); !s.ok()) return std::unexpected(s);
+  if (status s = evaluate_scores(tokens, n_ctx - 1); !s.ok()) return std::unexpected(s);
   loglikelihood_result r;
   r.is_greedy = true;
   r.n_tokens = static_cast<std::int64_t>(n_cont);
-  for (std::size_t i = n_ctx; i < tokens.size(); ++i) {
-    const float* row = logits_row(i - 1);
-    r.logprob += log_softmax_at(row, n_vocab_, tokens[i]);
-    if (argmax(row, n_vocab_) != tokens[i]) r.is_greedy = false;
+  for (std::size_t i = 0; i < scores_.size(); ++i) {
+    r.logprob += scores_[i];
+    r.is_greedy = r.is_greedy && greedy_[i];
   }
   return r;
 }

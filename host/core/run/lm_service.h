@@ -42,6 +42,13 @@ class lm_service final : public lm {
   // allowed to be recomputed; at least one token is always evaluated.
   status evaluate(std::span<const std::int32_t> tokens, std::size_t first_logit);
   const float* logits_row(std::size_t position) const;
+  // Evaluates `tokens` (reusing the cached prefix) through model_runner::score and leaves, for
+  // every position p in [first_scored, tokens.size() - 1), log p(tokens[p + 1] | tokens[..p]) in
+  // scores_ and whether tokens[p + 1] is the argmax in greedy_ (index p - first_scored).
+  status evaluate_scores(std::span<const std::int32_t> tokens, std::size_t first_scored);
+  // The cached prefix of `tokens` shared with the runner's cache, at most `limit` tokens; the
+  // cache record is cut to it.
+  std::size_t reuse_prefix(std::span<const std::int32_t> tokens, std::size_t limit);
 
   model_runner& runner_;
   const tokenizer& tokenizer_;
@@ -49,13 +56,10 @@ class lm_service final : public lm {
   std::vector<std::int32_t> cached_;  // tokens whose K/V are in the runner's cache
   std::vector<float> logits_;
   std::size_t logits_first_ = 0;      // position of logits_'s first row
+  std::vector<double> scores_;        // evaluate_scores' log-probabilities
+  std::vector<bool> greedy_;          // and whether each target was the argmax
   std::int64_t tokens_evaluated_ = 0;
 };
-
-// log softmax(row)[index], computed stably in double.
-double log_softmax_at(const float* row, std::int64_t n, std::int64_t index);
-// Index of the largest value (the first one on ties).
-std::int64_t argmax(const float* row, std::int64_t n);
 
 template <class StopCheck>
 result<std::vector<std::int32_t>> lm_service::generate_tokens(std::span<const std::int32_t> prompt, std::int64_t max_tokens,
@@ -69,7 +73,7 @@ result<std::vector<std::int32_t>> lm_service::generate_tokens(std::span<const st
   }
   if (status s = evaluate(all, all.size() - 1); !s.ok()) return std::unexpected(s);
   while (static_cast<std::int64_t>(generated.size()) < max_tokens) {
-    const auto next = static_cast<std::int32_t>(argmax(logits_row(all.size() - 1), n_vocab_));
+    const auto next = static_cast<std::int32_t>(argmax_of(logits_row(all.size() - 1), n_vocab_));
     if (next == tokenizer_.eos()) break;
     generated.push_back(next);
     all.push_back(next);

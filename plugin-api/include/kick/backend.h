@@ -1,6 +1,7 @@
 // kick plugin API: backends execute a Llama-family forward pass on some device.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -24,6 +25,8 @@ class model_runner {
 
   // Positions the KV cache can hold.
   virtual std::int64_t context_length() const = 0;
+  // Logits per position (the model's n_vocab).
+  virtual std::int64_t vocab_size() const = 0;
 
   // Evaluates `tokens` at positions [n_past, n_past + tokens.size()) with a causal mask.
   // Cache entries at positions >= n_past are discarded first, so a caller can rewind to reuse a
@@ -33,6 +36,15 @@ class model_runner {
   // cached length; invalid_argument for a token id outside [0, n_vocab) or a short logits_out.
   virtual status eval(std::span<const std::int32_t> tokens, std::int64_t n_past, logits_mode mode,
                       std::span<float> logits_out) = 0;
+
+  // Scoring without the logits: evaluates `tokens` as eval does and, for every i, writes
+  // logprob_out[i] = log softmax(logits of position n_past + i)[targets[i]] (natural log) and
+  // argmax_out[i] = the index of that position's largest logit (the lowest one on ties). A backend
+  // may compute this on its device and return two numbers per position instead of n_vocab; this
+  // default computes it from eval's logits in double precision. Errors: those of eval, and
+  // invalid_argument when the spans' lengths differ or a target is outside [0, vocab_size()).
+  virtual status score(std::span<const std::int32_t> tokens, std::int64_t n_past, std::span<const std::int32_t> targets,
+                       std::span<double> logprob_out, std::span<std::int32_t> argmax_out);
 };
 
 // A linear layer's weight as a backend's kernels take it: a dense 2-D tensor or a compressed one.
@@ -79,5 +91,53 @@ class backend {
     return fail(status_code::unimplemented, describe() + ": no bandwidth probe");
   }
 };
+
+// log softmax(row)[index] in double precision, and the index of row's largest value (the lowest on ties).
+inline double log_softmax_at(const float* row, std::int64_t n, std::int64_t index) {
+  float max_value = row[0];
+  for (std::int64_t i = 1; i < n; ++i) max_value = row[i] > max_value ? row[i] : max_value;
+  double sum = 0.0;
+  for (std::int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(row[i]) - max_value);
+  return static_cast<double>(row[index]) - max_value - std::log(sum);
+}
+
+inline std::int64_t argmax_of(const float* row, std::int64_t n) {
+  std::int64_t best = 0;
+  for (std::int64_t i = 1; i < n; ++i) {
+    if (row[i] > row[best]) best = i;
+  }
+  return best;
+}
+
+// Checks score()'s arguments (lengths, target range).
+inline status check_score_args(std::size_t n_tokens, std::span<const std::int32_t> targets, std::size_t n_logprob, std::size_t n_argmax,
+                               std::int64_t n_vocab) {
+  if (targets.size() != n_tokens || n_logprob != n_tokens || n_argmax != n_tokens) {
+    return status(status_code::invalid_argument, "score: tokens, targets, logprob_out and argmax_out differ in length (" +
+                                                     std::to_string(n_tokens) + ", " + std::to_string(targets.size()) + ", " +
+                                                     std::to_string(n_logprob) + ", " + std::to_string(n_argmax) + ")");
+  }
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (targets[i] < 0 || targets[i] >= n_vocab) {
+      return status(status_code::invalid_argument, "score: target " + std::to_string(i) + " is " + std::to_string(targets[i]) +
+                                                       ", outside [0, " + std::to_string(n_vocab) + ")");
+    }
+  }
+  return status::success();
+}
+
+inline status model_runner::score(std::span<const std::int32_t> tokens, std::int64_t n_past, std::span<const std::int32_t> targets,
+                                  std::span<double> logprob_out, std::span<std::int32_t> argmax_out) {
+  const std::int64_t n_vocab = vocab_size();
+  if (status s = check_score_args(tokens.size(), targets, logprob_out.size(), argmax_out.size(), n_vocab); !s.ok()) return s;
+  std::vector<float> logits(tokens.size() * static_cast<std::size_t>(n_vocab));
+  if (status s = eval(tokens, n_past, logits_mode::all, logits); !s.ok()) return s;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const float* row = logits.data() + i * static_cast<std::size_t>(n_vocab);
+    logprob_out[i] = log_softmax_at(row, n_vocab, targets[i]);
+    argmax_out[i] = static_cast<std::int32_t>(argmax_of(row, n_vocab));
+  }
+  return status::success();
+}
 
 }  // namespace kick

@@ -45,9 +45,14 @@ class guarded_runner final : public model_runner {
  public:
   explicit guarded_runner(std::unique_ptr<model_runner> inner) : inner_(std::move(inner)) {}
   std::int64_t context_length() const override { return inner_->context_length(); }
+  std::int64_t vocab_size() const override { return inner_->vocab_size(); }
   status eval(std::span<const std::int32_t> tokens, std::int64_t n_past, logits_mode mode,
               std::span<float> logits_out) override {
     return guarded_call([&]() -> status { return inner_->eval(tokens, n_past, mode, logits_out); });
+  }
+  status score(std::span<const std::int32_t> tokens, std::int64_t n_past, std::span<const std::int32_t> targets,
+               std::span<double> logprob_out, std::span<std::int32_t> argmax_out) override {
+    return guarded_call([&]() -> status { return inner_->score(tokens, n_past, targets, logprob_out, argmax_out); });
   }
 
  private:
