@@ -13,7 +13,9 @@
 #include "core/registry/plugin_instance.h"
 #include "core/run/model_session.h"
 #include "core/run/console_host.h"
+#include "core/util/peak_rss.h"
 #include "kick/backend.h"
+#include "kick/format_codec.h"
 
 namespace kick::cli {
 namespace {
@@ -35,17 +37,23 @@ struct bench_row {
   std::int64_t decode_tokens = 0;
   double prefill_tps = 0;  // medians over runs
   double decode_tps = 0;
+  double load_seconds = 0;        // reading the model (when from a file) plus the backend's load
+  std::int64_t peak_rss_bytes = 0;  // the process's peak RSS after this row (getrusage)
 };
 
 std::int64_t bytes_of(const tensor_view& t) { return t.empty() ? 0 : t.n_rows() * row_size_bytes(t.type, t.n_cols()); }
 
 // Every weight a decoded token reads: all layers' matrices and vectors, the output projection.
+// A compressed linear layer counts its stored bytes (storage bits per weight).
 std::int64_t decode_bytes(const model_view& v) {
   std::int64_t bytes = bytes_of(v.output) + bytes_of(v.output_norm);
   for (const layer_tensors& l : v.layers) {
     for (const tensor_view* t : {&l.attn_norm, &l.wq, &l.wk, &l.wv, &l.wo, &l.bq, &l.bk, &l.bv, &l.ffn_norm, &l.w_gate,
                                  &l.w_up, &l.w_down}) {
       bytes += bytes_of(*t);
+    }
+    for (const compressed_weight* w : l.compressed) {
+      if (w != nullptr) bytes += static_cast<std::int64_t>(storage_bits_per_weight(*w) * static_cast<double>(w->n_rows * w->n_cols) / 8.0);
     }
   }
   return bytes;
@@ -84,12 +92,14 @@ std::vector<std::int32_t> bench_prompt(const tokenizer* tok, std::int64_t n_voca
 }
 
 // Runs one warm-up and `runs` measured rounds of: prefill random tokens, then greedy decode.
+// `model_load_seconds`: how long reading the model took (0 for a generated one).
 result<bench_row> bench_model(backend& b, const std::string& name, const model_view& view, std::int64_t n_params,
-                              const bench_options& o, const tokenizer* tok) {
+                              const bench_options& o, const tokenizer* tok, double model_load_seconds) {
   const llama_config& c = view.config;
   bench_row row;
   row.name = name;
   row.dtype_name = traits(view.layers.empty() ? view.output.type : view.layers[0].wq.type).name;
+  if (!view.layers.empty() && view.layers[0].compressed_linear(linear_slot::q) != nullptr) row.dtype_name = "cmpr";
   row.n_params = n_params;
   row.decode_bytes = decode_bytes(view);
   std::int64_t n_ctx = o.prefill_tokens + o.decode_tokens;
@@ -98,8 +108,10 @@ result<bench_row> bench_model(backend& b, const std::string& name, const model_v
   row.decode_tokens = n_ctx - row.prefill_tokens;
   runner_options ro;
   ro.n_ctx = n_ctx;
+  const auto load_start = std::chrono::steady_clock::now();
   auto runner = b.load(view, ro);
   if (!runner) return fail(runner.error().with_context(name));
+  row.load_seconds = model_load_seconds + seconds_since(load_start);
 
   std::vector<std::int32_t> prompt = bench_prompt(tok, c.n_vocab, row.prefill_tokens);
   std::vector<float> logits(static_cast<std::size_t>(c.n_vocab));
@@ -124,6 +136,7 @@ result<bench_row> bench_model(backend& b, const std::string& name, const model_v
   }
   row.prefill_tps = median(prefill_tps);
   row.decode_tps = median(decode_tps);
+  row.peak_rss_bytes = peak_rss_bytes();
   return row;
 }
 
@@ -151,14 +164,17 @@ void print_table(const std::string& device, const std::vector<bench_row>& rows, 
   fmt::print("machine: {} (cpu flags: {}; {} hardware threads)\n", device, cpu_flags(), std::thread::hardware_concurrency());
   fmt::print("medians of {} runs after one warm-up; decode GB/s = weight bytes read per token / seconds per token\n\n",
              o.runs);
-  fmt::print("{:<34} {:>5} {:>9} {:>11} {:>8} {:>13} {:>7} {:>12} {:>11}\n", "model", "dtype", "params M", "weights MiB",
-             "prefill", "prefill tok/s", "decode", "decode tok/s", "decode GB/s");
+  fmt::print("{:<34} {:>5} {:>9} {:>11} {:>8} {:>8} {:>13} {:>7} {:>12} {:>11} {:>13}\n", "model", "dtype", "params M",
+             "weights MiB", "load s", "prefill", "prefill tok/s", "decode", "decode tok/s", "decode GB/s", "peak RSS MiB");
   for (const bench_row& r : rows) {
     const double gbps = static_cast<double>(r.decode_bytes) * r.decode_tps / 1e9;
-    fmt::print("{:<34} {:>5} {:>9.2f} {:>11.1f} {:>8} {:>13.1f} {:>7} {:>12.2f} {:>11.2f}\n", r.name, r.dtype_name,
-               static_cast<double>(r.n_params) / 1e6, static_cast<double>(r.decode_bytes) / (1 << 20), r.prefill_tokens,
-               r.prefill_tps, r.decode_tokens, r.decode_tps, gbps);
+    fmt::print("{:<34} {:>5} {:>9.2f} {:>11.1f} {:>8.2f} {:>8} {:>13.1f} {:>7} {:>12.2f} {:>11.2f} {:>13.1f}\n", r.name,
+               r.dtype_name, static_cast<double>(r.n_params) / 1e6, static_cast<double>(r.decode_bytes) / (1 << 20),
+               r.load_seconds, r.prefill_tokens, r.prefill_tps, r.decode_tokens, r.decode_tps, gbps,
+               static_cast<double>(r.peak_rss_bytes) / (1 << 20));
   }
+  fmt::print("\npeak RSS (whole process, getrusage): {:.1f} MiB of {:.1f} MiB physical memory\n",
+             static_cast<double>(peak_rss_bytes()) / (1 << 20), static_cast<double>(total_ram_bytes()) / (1 << 20));
 }
 
 }  // namespace
@@ -226,7 +242,9 @@ int cmd_bench(const args& a) {
   std::vector<bench_row> rows;
   if (!model_path.empty()) {
     fmt::print(stderr, "bench: loading {}\n", model_path);
+    const auto load_start = std::chrono::steady_clock::now();
     auto model = load_model(model_path);
+    const double model_load_seconds = seconds_since(load_start);
     if (!model) return report_error("bench", model.error());
     std::unique_ptr<tokenizer> tok;
     if (!tokenizer_path.empty() || !model->tokenizer_path.empty()) {
@@ -234,7 +252,8 @@ int cmd_bench(const args& a) {
       if (!loaded) return report_error("bench", loaded.error());
       tok = std::move(*loaded);
     }
-    auto row = bench_model(**b, fs::path(model_path).filename().string(), model->view, model->n_params, o, tok.get());
+    auto row = bench_model(**b, fs::path(model_path).filename().string(), model->view, model->n_params, o, tok.get(),
+                           model_load_seconds);
     if (!row) return report_error("bench", row.error());
     rows.push_back(*row);
   }
@@ -245,7 +264,7 @@ int cmd_bench(const args& a) {
     fmt::print(stderr, "bench: generating a random {}-layer 7B-shaped model ({})\n", synthetic_layers, dtype_name);
     const loaded_model model = make_random_model(c, 42, synthetic_type);
     const std::string name = fmt::format("synthetic 7B shapes, {} layer{}", synthetic_layers, synthetic_layers == 1 ? "" : "s");
-    auto row = bench_model(**b, name, model.view, model.n_params, o, nullptr);
+    auto row = bench_model(**b, name, model.view, model.n_params, o, nullptr, 0.0);
     if (!row) return report_error("bench", row.error());
     rows.push_back(*row);
   }

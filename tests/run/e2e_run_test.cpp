@@ -1,6 +1,8 @@
 // `kickhost run` end to end on a tiny random llama2.c model: results.json in the documented
 // schema, perplexity consistent with its own details, and clean failures.
 #include <catch2/catch.hpp>
+#include <unistd.h>
+
 #include <cmath>
 #include <sstream>
 #include <nlohmann/json.hpp>
@@ -66,6 +68,11 @@ TEST_CASE("kickhost run writes results.json in the documented schema", "[e2e][ru
   CHECK(doc["configs"]["perplexity"]["params"]["seqlen"] == 64);
   CHECK(doc["compression"]["method"] == "none");
   CHECK(doc["config"]["timings"].contains("model_load_seconds"));
+  // Peak RSS: present, non-zero and below the machine's memory.
+  REQUIRE(doc["config"]["timings"].contains("peak_rss_bytes"));
+  const std::int64_t peak_rss = doc["config"]["timings"]["peak_rss_bytes"].get<std::int64_t>();
+  CHECK(peak_rss > 0);
+  CHECK(peak_rss < static_cast<std::int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE));
   // One record per window in samples_<alias>.jsonl; their mean NLL is the reported one.
   REQUIRE(doc["configs"]["perplexity"]["samples_file"] == "samples_perplexity.jsonl");
   std::istringstream lines(read_file(out / "samples_perplexity.jsonl"));

@@ -12,6 +12,7 @@
 #include "core/run/results_file.h"
 #include "core/run/run_plan.h"
 #include "core/run/sample_file.h"
+#include "core/util/peak_rss.h"
 #include "kick/abi.h"
 
 namespace kick {
@@ -171,6 +172,7 @@ result<variant_report> execute_variant(const run_plan& plan, const planned_varia
   }
   timings["tasks_seconds"] = task_seconds;
   timings["tokens_evaluated"] = service.tokens_evaluated();
+  timings["peak_rss_bytes"] = peak_rss_bytes();
 
   doc["config"] = {{"model", m.model_path.string()},
                    {"model_format", to_string(model->format)},
