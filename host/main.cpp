@@ -22,6 +22,7 @@ constexpr const char* k_usage =
     "  generate           greedy generation from a prompt\n"
     "  bench              prefill/decode speed of a backend; `bench kernels`: every format's kernels\n"
     "  devices            the devices each backend can run on\n"
+    "  make-model         write a synthetic Llama (7B shapes, random weights) to measure at scale\n"
     "  compress-layer     run one method on one weight matrix with given calibration inputs\n"
     "  bench-methods      compression time of method plugins on Llama-sized layers\n"
     "\n"
@@ -39,6 +40,7 @@ constexpr command k_commands[] = {
     {"compress-layer", kick::cli::cmd_compress_layer},
     {"bench-methods", kick::cli::cmd_bench_methods},
     {"devices", kick::cli::cmd_devices},
+    {"make-model", kick::cli::cmd_make_model},
 };
 
 }  // namespace

@@ -21,5 +21,6 @@ int cmd_compress_layer(const args& a);
 int cmd_bench_methods(const args& a);
 int cmd_bench_kernels(const args& a);
 int cmd_devices(const args& a);
+int cmd_make_model(const args& a);
 
 }  // namespace kick::cli

@@ -3,11 +3,14 @@
 // The header is padded with spaces so that the data section starts 8-byte aligned, and tensors
 // are laid out without holes, widest element type first, so that every tensor is aligned to
 // its element size. Files are written to a temporary name beside the target, then renamed.
+// write_safetensors writes tensors held in memory; write_safetensors_streamed (which it uses)
+// writes tensors produced chunk by chunk, for files larger than memory.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
@@ -44,6 +47,32 @@ safetensors_out_tensor make_out_tensor(std::string name, std::string dtype_name,
 // path and the tensor.
 status write_safetensors(const std::filesystem::path& path, const std::vector<safetensors_out_tensor>& tensors,
                          const std::map<std::string, std::string>& metadata);
+
+// Streaming: the header is fixed by the tensors' names, dtypes and shapes alone; the data is then
+// produced tensor by tensor, in chunks, so no tensor has to be in memory whole.
+struct safetensors_tensor_spec {
+  std::string name;
+  std::string dtype_name;  // as for safetensors_out_tensor
+  std::vector<std::int64_t> shape;
+};
+
+// Appends the next bytes of the current tensor to the file.
+using safetensors_sink = std::function<status(std::span<const std::byte> bytes)>;
+
+// Produces one tensor's bytes through the sink, in as many calls as it likes; exactly the
+// tensor's size in all (checked: an error names the tensor).
+using safetensors_fill = std::function<status(const safetensors_tensor_spec& tensor, const safetensors_sink& sink)>;
+
+// Writes a .safetensors file whose tensors are produced by `fill`, called once per tensor in the
+// file's data order (widest element type first, the caller's order within a width), through a
+// temporary file renamed over `path`. Checks as write_safetensors; a failing fill, or one that
+// writes too few or too many bytes, removes the temporary file and returns its error.
+status write_safetensors_streamed(const std::filesystem::path& path, const std::vector<safetensors_tensor_spec>& tensors,
+                                  const std::map<std::string, std::string>& metadata, const safetensors_fill& fill);
+
+// The data size in bytes of a tensor of `shape` and `dtype_name`, or an error naming `path` and
+// the tensor (unknown dtype, negative dimension, overflow).
+result<std::uint64_t> safetensors_tensor_bytes(const std::filesystem::path& path, const safetensors_tensor_spec& tensor);
 
 // Writes `text` to `path` through a temporary file renamed over it.
 status write_file_atomically(const std::filesystem::path& path, std::string_view text);

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/model/hf_config.h"
 #include "core/model/layout_tensors.h"
 #include "core/model/safetensors_writer.h"
 #include "kick/convert.h"
@@ -17,12 +18,6 @@ using nlohmann::json;
 
 constexpr const char* k_linear_prefixes[] = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
                                              "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
-
-const char* hf_class_name(const std::string& architecture) {
-  if (architecture == "mistral") return "MistralForCausalLM";
-  if (architecture == "qwen2") return "Qwen2ForCausalLM";
-  return "LlamaForCausalLM";
-}
 
 // A tensor_view as a safetensors tensor: f32/f16/bf16 contiguous data in place, q8_0 (or a
 // strided view) converted/copied into an owned buffer.
@@ -50,30 +45,7 @@ safetensors_out_tensor view_tensor(std::string name, const tensor_view& t) {
 }
 
 json hf_config(const loaded_model& model) {
-  const llama_config& c = model.view.config;
-  json j = {{"architectures", {hf_class_name(c.architecture)}},
-            {"model_type", c.architecture},
-            {"hidden_size", c.n_embd},
-            {"intermediate_size", c.n_ff},
-            {"num_hidden_layers", c.n_layers},
-            {"num_attention_heads", c.n_heads},
-            {"num_key_value_heads", c.n_kv_heads},
-            {"head_dim", c.head_dim},
-            {"rope_theta", c.rope_theta},
-            {"rms_norm_eps", c.rms_norm_eps},
-            {"vocab_size", c.n_vocab},
-            {"tie_word_embeddings", c.tied_embeddings},
-            {"attention_bias", c.qkv_bias},
-            {"hidden_act", "silu"},
-            {"rope_scaling", nullptr},
-            {"torch_dtype", "float32"},
-            {"kick_rope_layout", c.rope == rope_layout::interleaved ? "interleaved" : "rotate_half"}};
-  if (c.n_ctx_train > 0) j["max_position_embeddings"] = c.n_ctx_train;
-  if (!model.compression_json.empty()) {
-    json compression = json::parse(model.compression_json, nullptr, false);
-    j["kick_compression"] = compression.is_discarded() ? json(model.compression_json) : compression;
-  }
-  return j;
+  return detail::hf_config_json(model.view.config, model.compression_json, "float32");
 }
 
 status copy_tokenizer(const std::filesystem::path& source, const std::filesystem::path& out_dir) {
