@@ -6,64 +6,15 @@
 // no Vulkan driver exists.
 #include <catch2/catch.hpp>
 
-#include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "backend/backend_fixture.h"
+#include "backend/run_compare.h"
 #include "support/test_support.h"
 
 using namespace kick::test;
 
-namespace {
-
-std::string manifest_text(const std::string& backend) {
-  const std::string data = (source_dir() / "data/kickworld").string();
-  return "description = \"cpu/vulkan equality\"\nseed = 0\n[model]\npath = \"" + data + "/model\"\n[backend]\nname = \"" + backend +
-         "\"\n"
-         "[[compress]]\nmethod = \"none\"\n"
-         "[[compress]]\nmethod = \"magnitude\"\nlabel = \"mag-2of4\"\nsparsity = 0.5\npattern = \"2:4\"\n"
-         "[[compress]]\nmethod = \"rtn\"\nlabel = \"rtn-int4\"\nbits = 4\ngroup_size = 64\n"
-         "[[task]]\nname = \"perplexity\"\ndataset = \"" + data + "/eval/perplexity/kickworld-heldout.txt\"\nseqlen = 128\nlimit = 3\n"
-         "[[task]]\nname = \"factoid-qa\"\ndataset = \"" + data + "/eval/factoid/kickworld-freebaseqa.json\"\nlimit = 12\n"
-         "[[task]]\nname = \"multiple-choice\"\ndataset = \"" + data + "/eval/mmlu\"\nlimit = 3\n"
-         "[[task]]\nname = \"retrieval-qa\"\nalias = \"retrieval-open\"\ndataset = \"" + data +
-         "/eval/retrieval/kickworld-triviaqa.jsonl\"\nbook = \"open\"\nlimit = 8\n";
-}
-
-std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path) {
-  std::vector<nlohmann::json> rows;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
-  }
-  return rows;
-}
-
-bool close(double a, double b) { return std::fabs(a - b) <= 1e-3 * std::max(1.0, std::fabs(b)); }
-
-// Every number in `got` within 1e-3 relative of `want`, every other value identical.
-void check_same(const nlohmann::json& got, const nlohmann::json& want, const std::string& where) {
-  INFO(where);
-  if (want.is_number_float() || (want.is_number() && got.is_number_float())) {
-    CHECK(close(got.get<double>(), want.get<double>()));
-  } else if (want.is_object()) {
-    REQUIRE(got.is_object());
-    for (auto it = want.begin(); it != want.end(); ++it) {
-      REQUIRE(got.contains(it.key()));
-      check_same(got[it.key()], it.value(), where + "." + it.key());
-    }
-  } else if (want.is_array()) {
-    REQUIRE(got.size() == want.size());
-    for (std::size_t i = 0; i < want.size(); ++i) check_same(got[i], want[i], where + "[" + std::to_string(i) + "]");
-  } else {
-    CHECK(got == want);
-  }
-}
-
-}  // namespace
 
 TEST_CASE("vulkan backend: a run-manifest gives the cpu backend's task results", "[backend][vulkan][e2e]") {
   test_host host;
@@ -73,27 +24,16 @@ TEST_CASE("vulkan backend: a run-manifest gives the cpu backend's task results",
   }
   const auto dir = scratch_dir("vulkan-e2e");
   for (const char* backend : {"cpu", "vulkan"}) {
-    write_file(dir / (std::string(backend) + ".toml"), manifest_text(backend));
+    write_file(dir / (std::string(backend) + ".toml"), kickworld_manifest(std::string("name = \"") + backend + "\""));
     const auto r = run_kickhost({"run", (dir / (std::string(backend) + ".toml")).string(), "--out", (dir / backend).string()});
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
   }
-  for (const char* variant : {"dense", "mag-2of4", "rtn-int4"}) {
-    const auto cpu = dir / "cpu" / variant;
-    const auto vk = dir / "vulkan" / variant;
-    const auto want = nlohmann::json::parse(read_file(cpu / "results.json"));
-    const auto got = nlohmann::json::parse(read_file(vk / "results.json"));
+  for (const std::string& variant : kickworld_variants()) {
+    const auto got = nlohmann::json::parse(read_file(dir / "vulkan" / variant / "results.json"));
     CHECK(got["config"]["backend"] == "vulkan");
-    check_same(got["results"], want["results"], std::string(variant) + " results");
-    for (const char* task : {"perplexity", "factoid-qa", "multiple-choice", "retrieval-open"}) {
-      const std::string file = std::string("samples_") + task + ".jsonl";
-      const auto want_rows = read_jsonl(cpu / file);
-      const auto got_rows = read_jsonl(vk / file);
-      REQUIRE(!want_rows.empty());
-      REQUIRE(got_rows.size() == want_rows.size());
-      for (std::size_t i = 0; i < want_rows.size(); ++i) check_same(got_rows[i], want_rows[i], std::string(variant) + " " + file + " row " + std::to_string(i));
-    }
   }
+  check_same_runs(dir / "vulkan", dir / "cpu", 1e-3);
 }
 
 TEST_CASE("vulkan backend: without a Vulkan driver a manifest's fallback backend runs it", "[backend][vulkan][e2e]") {
