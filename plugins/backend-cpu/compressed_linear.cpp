@@ -3,6 +3,9 @@
 #include <cmath>
 
 #include "kick/format_codec.h"
+#include "linear_group_quant.h"
+#include "linear_int8_outlier.h"
+#include "linear_nf4.h"
 
 namespace kick::cpu {
 
@@ -43,6 +46,12 @@ std::unique_ptr<compressed_linear> make_generic_compressed_linear(const compress
 
 result<std::unique_ptr<compressed_linear>> make_compressed_linear(const compressed_weight& w, const kernel_set& kernels) {
   if (status s = check_layout(w); !s.ok()) return fail(s.with_context(layout_name(w.layout)));
+  if (std::holds_alternative<group_quant_layout>(w.layout))
+    if (auto native = make_group_quant_linear(w, kernels)) return native;
+  if (std::holds_alternative<nf4_layout>(w.layout))
+    if (auto native = make_nf4_linear(w, kernels)) return native;
+  if (std::holds_alternative<int8_outlier_layout>(w.layout))
+    if (auto native = make_int8_outlier_linear(w, kernels)) return native;
   return make_generic_compressed_linear(w, kernels);
 }
 

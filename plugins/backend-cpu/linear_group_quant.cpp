@@ -1,0 +1,165 @@
+#include "linear_group_quant.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "group_quant_kernels.h"
+#include "kick/format_codec.h"
+
+namespace kick::cpu {
+
+namespace {
+
+// Per 32 columns: their common group, or -1 when they span several.
+std::vector<std::int32_t> step_groups(const std::vector<std::int32_t>& col_group) {
+  const auto n_cols = static_cast<std::int64_t>(col_group.size());
+  std::vector<std::int32_t> steps(static_cast<std::size_t>((n_cols + k_gq_step_cols - 1) / k_gq_step_cols), -1);
+  for (std::size_t s = 0; s < steps.size(); ++s) {
+    const auto c0 = static_cast<std::int64_t>(s) * k_gq_step_cols, c1 = std::min(c0 + k_gq_step_cols, n_cols);
+    const std::int32_t g = col_group[static_cast<std::size_t>(c0)];
+    bool same = c1 - c0 == k_gq_step_cols;
+    for (std::int64_t c = c0; c < c1 && same; ++c) same = col_group[static_cast<std::size_t>(c)] == g;
+    steps[s] = same ? g : -1;
+  }
+  return steps;
+}
+
+gq_kernels kernels_for(const kernel_set& kernels, int bits) {
+  const std::string_view isa = kernels.isa;
+  if (isa == "avx512f") return gq_kernels_avx512(bits);
+  if (isa == "avx2") return gq_kernels_avx2(bits);
+  return gq_kernels_generic(bits);
+}
+
+class group_quant_linear final : public compressed_linear {
+ public:
+  group_quant_linear(const compressed_weight& w, const kernel_set& kernels, gq_kernels k)
+      : compressed_linear(w), isa_(kernels.isa), kernels_(k) {
+    const auto& l = std::get<group_quant_layout>(w.layout);
+    const std::int64_t n = w.n_cols;
+    std::vector<std::int32_t> col_group(static_cast<std::size_t>(n));
+    for (std::int64_t c = 0; c < n; ++c) col_group[static_cast<std::size_t>(c)] = static_cast<std::int32_t>(quant_group_of(l, c));
+    layout_col_group_ = col_group;
+    layout_steps_ = step_groups(layout_col_group_);
+    decode_plan_ = plan(l, l.packed.data(), layout_col_group_, layout_steps_);
+    decode_plan_.input_scale = l.input_scale.empty() ? nullptr : l.input_scale.data();
+    if (!l.g_idx.empty()) sort_columns_by_group(l);
+    if (!l.input_scale.empty()) {
+      inv_input_scale_.resize(static_cast<std::size_t>(n));
+      for (std::int64_t c = 0; c < n; ++c) {
+        const std::int64_t from = column_order_.empty() ? c : column_order_[static_cast<std::size_t>(c)];
+        inv_input_scale_[static_cast<std::size_t>(c)] = 1.0f / l.input_scale[static_cast<std::size_t>(from)];
+      }
+    }
+    const bool sorted = !column_order_.empty();
+    matvec_plan_ = sorted ? plan(l, sorted_packed_.data(), sorted_col_group_, sorted_steps_) : decode_plan_;
+    matvec_plan_.input_scale = nullptr;
+    matvec_plan_.inv_input_scale = inv_input_scale_.empty() ? nullptr : inv_input_scale_.data();
+  }
+
+  // The layout's bytes; act-order layers read a same-size copy of the codes sorted by group
+  // instead of `packed` (and hold both).
+  std::int64_t bytes() const override {
+    return static_cast<std::int64_t>(std::llround(storage_bits_per_weight(weight()) * static_cast<double>(n_rows() * n_cols()) / 8.0));
+  }
+
+  std::string kernel_name() const override {
+    return "quant-group int" + std::to_string(matvec_plan_.bits) + " " + isa_ + (column_order_.empty() ? "" : " (act-order: codes sorted by group)");
+  }
+
+  void matvec(std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
+              float* scratch) const override {
+    const std::int64_t n = n_cols();
+    for (std::int64_t t0 = 0; t0 < n_tokens; t0 += k_gq_max_tokens) {
+      const std::int64_t nt = std::min(k_gq_max_tokens, n_tokens - t0);
+      if (column_order_.empty()) {
+        kernels_.matvec(matvec_plan_, r0, r1, x + t0 * n, n, nt, 0, n, y + t0 * ldy, ldy, false);
+      } else {
+        matvec_sorted(r0, r1, x + t0 * n, nt, y + t0 * ldy, ldy, scratch);
+      }
+    }
+  }
+
+  void decode_rows(std::int64_t r0, std::int64_t r1, float* out) const override { kernels_.decode(decode_plan_, r0, r1, out); }
+
+ private:
+  static gq_plan plan(const group_quant_layout& l, const std::uint32_t* packed, const std::vector<std::int32_t>& col_group,
+                      const std::vector<std::int32_t>& steps) {
+    gq_plan p;
+    p.bits = l.bits;
+    p.n_cols = static_cast<std::int64_t>(col_group.size());
+    p.n_rows = static_cast<std::int64_t>(l.packed.size()) / l.words_per_row;
+    p.words_per_row = l.words_per_row;
+    p.n_groups = l.n_groups;
+    p.packed = packed;
+    p.scales = l.scales.data();
+    p.zeros = l.zeros.data();
+    p.col_group = col_group.data();
+    p.step_group = steps.data();
+    return p;
+  }
+
+  // Act-order: column_order_[i] is the layout column at kernel position i (stable sort by group),
+  // and every row's codes are repacked in that order, so that groups are runs of columns again.
+  void sort_columns_by_group(const group_quant_layout& l) {
+    const std::int64_t n = n_cols();
+    column_order_.resize(static_cast<std::size_t>(n));
+    std::iota(column_order_.begin(), column_order_.end(), 0);
+    std::stable_sort(column_order_.begin(), column_order_.end(),
+                     [&](std::int32_t a, std::int32_t b) { return l.g_idx[static_cast<std::size_t>(a)] < l.g_idx[static_cast<std::size_t>(b)]; });
+    sorted_col_group_.resize(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) sorted_col_group_[static_cast<std::size_t>(i)] = l.g_idx[static_cast<std::size_t>(column_order_[static_cast<std::size_t>(i)])];
+    sorted_steps_ = step_groups(sorted_col_group_);
+    group_quant_layout sorted;
+    sorted.bits = l.bits;
+    sorted.words_per_row = l.words_per_row;
+    sorted.packed.assign(l.packed.size(), 0u);
+    for (std::int64_t r = 0; r < n_rows(); ++r) {
+      for (std::int64_t i = 0; i < n; ++i) set_quant_code(sorted, r, i, quant_code(l, r, column_order_[static_cast<std::size_t>(i)]));
+    }
+    sorted_packed_ = std::move(sorted.packed);
+  }
+
+  // Act-order products read x in kernel order: blocks of columns are gathered into scratch (all
+  // tokens of the block side by side) and their partial sums accumulate into y.
+  void matvec_sorted(std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
+                     float* scratch) const {
+    const std::int64_t n = n_cols();
+    const std::int64_t per_pass = std::clamp<std::int64_t>(n / k_gq_step_cols, 1, n_tokens);
+    for (std::int64_t t0 = 0; t0 < n_tokens; t0 += per_pass) {
+      const std::int64_t nt = std::min(per_pass, n_tokens - t0);
+      const std::int64_t block = n < k_gq_step_cols ? n : n / nt / k_gq_step_cols * k_gq_step_cols;
+      for (std::int64_t c0 = 0; c0 < n; c0 += block) {
+        const std::int64_t c1 = std::min(c0 + block, n);
+        for (std::int64_t t = 0; t < nt; ++t) {
+          const float* xt = x + (t0 + t) * n;
+          float* dst = scratch + t * block;
+          for (std::int64_t c = c0; c < c1; ++c) dst[c - c0] = xt[column_order_[static_cast<std::size_t>(c)]];
+        }
+        kernels_.matvec(matvec_plan_, r0, r1, scratch, block, nt, c0, c1, y + t0 * ldy, ldy, c0 > 0);
+      }
+    }
+  }
+
+  std::string isa_;
+  gq_kernels kernels_;
+  std::vector<std::int32_t> layout_col_group_, layout_steps_;
+  std::vector<std::int32_t> column_order_, sorted_col_group_, sorted_steps_;
+  std::vector<std::uint32_t> sorted_packed_;
+  std::vector<float> inv_input_scale_;
+  gq_plan decode_plan_, matvec_plan_;
+};
+
+}  // namespace
+
+std::unique_ptr<compressed_linear> make_group_quant_linear(const compressed_weight& w, const kernel_set& kernels) {
+  const auto& l = std::get<group_quant_layout>(w.layout);
+  const gq_kernels k = kernels_for(kernels, l.bits);
+  if (k.matvec == nullptr) return nullptr;
+  return std::make_unique<group_quant_linear>(w, kernels, k);
+}
+
+}  // namespace kick::cpu

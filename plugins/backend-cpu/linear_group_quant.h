@@ -1,0 +1,16 @@
+// Group-quantized linear layers (kick::group_quant_layout) with native kernels: 2, 3, 4 and 8 bits,
+// any group size, act-order (g_idx) and AWQ's input_scale.
+#pragma once
+
+#include <memory>
+
+#include "compressed_linear.h"
+
+namespace kick::cpu {
+
+// The native implementation for a checked group_quant_layout on kernels.isa, or nullptr when its
+// bit width has no native kernels (the caller then uses the generic implementation).
+// Act-order layers keep a copy of their codes sorted by group (the size of `packed`).
+std::unique_ptr<compressed_linear> make_group_quant_linear(const compressed_weight& w, const kernel_set& kernels);
+
+}  // namespace kick::cpu
