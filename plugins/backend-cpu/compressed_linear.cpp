@@ -6,6 +6,7 @@
 #include "linear_group_quant.h"
 #include "linear_int8_outlier.h"
 #include "linear_nf4.h"
+#include "linear_sparse.h"
 
 namespace kick::cpu {
 
@@ -52,6 +53,9 @@ result<std::unique_ptr<compressed_linear>> make_compressed_linear(const compress
     if (auto native = make_nf4_linear(w, kernels)) return native;
   if (std::holds_alternative<int8_outlier_layout>(w.layout))
     if (auto native = make_int8_outlier_linear(w, kernels)) return native;
+  if (std::holds_alternative<nm_sparse_layout>(w.layout))
+    if (auto native = make_nm_linear(w, kernels)) return native;
+  if (std::holds_alternative<bitmap_sparse_layout>(w.layout)) return make_bitmap_linear(w, kernels);
   return make_generic_compressed_linear(w, kernels);
 }
 

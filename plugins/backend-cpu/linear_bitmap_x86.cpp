@@ -1,0 +1,258 @@
+// Bitmap sparse kernels for AVX-512 and AVX2 (see sparse::bitmap_rows). Each 16 (AVX-512) or 8
+// (AVX2) columns take their bits of the row's bitmap as a lane mask and expand that many
+// consecutive values into the set lanes (AVX-512: vexpandps; AVX2: a permute from a table of the
+// 256 masks, then the unset lanes cleared), once for all tokens, then one FMA per token with the
+// activations of those columns. A row's last columns (fewer than a register) run scalar.
+#include <array>
+#include <bit>
+#include <cstring>
+
+#include "sparse_kernels.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// GCC 12's AVX-512 intrinsics warn -Wuninitialized at every inlined use (GCC bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+#define KICK_X86 1
+#endif
+
+namespace kick::cpu::sparse {
+
+#if KICK_X86
+
+namespace {
+
+#define KICK_AVX512 __attribute__((target("avx512f,avx2,fma,f16c,popcnt")))
+#define KICK_AVX2 __attribute__((target("avx2,fma,f16c,popcnt")))
+
+using matvec_t = void (*)(const bitmap_rows&, std::int64_t, std::int64_t, const float*, float*, std::int64_t);
+
+// ---- AVX-512 ------------------------------------------------------------------------------
+
+KICK_AVX512 inline float hsum16(__m512 v) {
+  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+  v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
+  v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm512_cvtss_f32(v);
+}
+
+// The weights of 16 columns with bitmap bits `mask`; advances `next` past their values.
+template <bool F16>
+KICK_AVX512 inline __m512 expand16(const bitmap_rows& w, std::uint32_t mask, std::int64_t& next) {
+  const auto m = static_cast<__mmask16>(mask);
+  __m512 v;
+  if constexpr (F16) {
+    const auto* p = static_cast<const std::uint16_t*>(w.values) + next;
+    v = _mm512_maskz_expand_ps(m, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
+  } else {
+    v = _mm512_maskz_expandloadu_ps(m, static_cast<const float*>(w.values) + next);
+  }
+  next += _mm_popcnt_u32(mask);
+  return v;
+}
+
+KICK_AVX512 inline std::uint32_t mask16(const std::uint64_t* bits, std::int64_t chunk) {
+  return static_cast<std::uint32_t>(bits[chunk >> 2] >> (16 * (chunk & 3))) & 0xffffu;
+}
+
+template <bool F16, int T>
+KICK_AVX512 inline void chunk_avx512(const bitmap_rows& w, const std::uint64_t* bits, std::int64_t chunk, std::int64_t& next,
+                                     const float* x, __m512 (&acc)[T]) {
+  const __m512 v = expand16<F16>(w, mask16(bits, chunk), next);
+#pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_fmadd_ps(v, _mm512_loadu_ps(x + t * w.n_cols + 16 * chunk), acc[t]);
+}
+
+struct avx512 {
+  template <bool F16, int T>
+  KICK_AVX512 static void matvec(const bitmap_rows& w, std::int64_t r0, std::int64_t r1, const float* x, float* y, std::int64_t ldy) {
+    constexpr int A = T <= 4 ? 2 : 1;
+    const std::int64_t n_chunks = w.n_cols / 16;
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const std::uint64_t* bits = w.bitmap + r * w.words_per_row;
+      std::int64_t next = w.row_offsets[r];
+      __m512 acc[A][T];
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        acc[0][t] = _mm512_setzero_ps();
+        acc[A - 1][t] = _mm512_setzero_ps();
+      }
+      std::int64_t chunk = 0;
+      for (; chunk + 2 <= n_chunks; chunk += 2) {
+        chunk_avx512<F16, T>(w, bits, chunk, next, x, acc[0]);
+        chunk_avx512<F16, T>(w, bits, chunk + 1, next, x, acc[A - 1]);
+      }
+      if (chunk < n_chunks) chunk_avx512<F16, T>(w, bits, chunk, next, x, acc[0]);
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        const __m512 sum = A == 2 ? _mm512_add_ps(acc[0][t], acc[A - 1][t]) : acc[0][t];
+        y[t * ldy + r] = hsum16(sum) + w.tail_dot(r, 16 * n_chunks, next, x + t * w.n_cols);
+      }
+    }
+  }
+};
+
+template <bool F16>
+KICK_AVX512 void decode_avx512(const bitmap_rows& w, std::int64_t r0, std::int64_t r1, float* out) {
+  const std::int64_t n_chunks = w.n_cols / 16;
+  for (std::int64_t r = r0; r < r1; ++r) {
+    const std::uint64_t* bits = w.bitmap + r * w.words_per_row;
+    float* row = out + (r - r0) * w.n_cols;
+    std::int64_t next = w.row_offsets[r];
+    for (std::int64_t chunk = 0; chunk < n_chunks; ++chunk) _mm512_storeu_ps(row + 16 * chunk, expand16<F16>(w, mask16(bits, chunk), next));
+    for (std::int64_t c = 16 * n_chunks; c < w.n_cols; ++c) row[c] = w.bit(r, c) ? w.value(next++) : 0.0f;
+  }
+}
+
+// ---- AVX2 ---------------------------------------------------------------------------------
+
+KICK_AVX2 inline float hsum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// For each 8-bit mask, the packed value each lane takes: lane j, if its bit is set, takes value
+// number popcount(mask & ((1 << j) - 1)).
+constexpr std::array<std::uint64_t, 256> make_expand_table() {
+  std::array<std::uint64_t, 256> table{};
+  for (unsigned mask = 0; mask < 256; ++mask) {
+    unsigned rank = 0;
+    for (unsigned j = 0; j < 8; ++j) {
+      if ((mask >> j) & 1u) table[mask] |= static_cast<std::uint64_t>(rank++) << (8 * j);
+    }
+  }
+  return table;
+}
+constexpr std::array<std::uint64_t, 256> k_expand_table = make_expand_table();
+
+template <bool F16>
+KICK_AVX2 inline __m256 expand8(const bitmap_rows& w, std::uint32_t mask, std::int64_t& next) {
+  const int count = _mm_popcnt_u32(mask);
+  __m256 packed;
+  if constexpr (F16) {
+    const auto* p = static_cast<const std::uint16_t*>(w.values) + next;
+    packed = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  } else {
+    const float* p = static_cast<const float*>(w.values) + next;
+    if (next + 8 <= w.n_values) {
+      packed = _mm256_loadu_ps(p);
+    } else {  // the layout's last values: no load past its end
+      alignas(32) float last[8] = {};
+      std::memcpy(last, p, static_cast<std::size_t>(count) * sizeof(float));
+      packed = _mm256_load_ps(last);
+    }
+  }
+  next += count;
+  const __m256i perm = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(k_expand_table[mask])));
+  const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  const __m256i set = _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32(static_cast<int>(mask)), bit), bit);
+  return _mm256_and_ps(_mm256_permutevar8x32_ps(packed, perm), _mm256_castsi256_ps(set));
+}
+
+KICK_AVX2 inline std::uint32_t mask8(const std::uint64_t* bits, std::int64_t chunk) {
+  return static_cast<std::uint32_t>(bits[chunk >> 3] >> (8 * (chunk & 7))) & 0xffu;
+}
+
+template <bool F16, int T>
+KICK_AVX2 inline void chunk_avx2(const bitmap_rows& w, const std::uint64_t* bits, std::int64_t chunk, std::int64_t& next, const float* x,
+                                 __m256 (&acc)[T]) {
+  const __m256 v = expand8<F16>(w, mask8(bits, chunk), next);
+#pragma GCC unroll 8
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + t * w.n_cols + 8 * chunk), acc[t]);
+}
+
+struct avx2 {
+  template <bool F16, int T>
+  KICK_AVX2 static void matvec(const bitmap_rows& w, std::int64_t r0, std::int64_t r1, const float* x, float* y, std::int64_t ldy) {
+    constexpr int A = T <= 3 ? 2 : 1;
+    const std::int64_t n_chunks = w.n_cols / 8;
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const std::uint64_t* bits = w.bitmap + r * w.words_per_row;
+      std::int64_t next = w.row_offsets[r];
+      __m256 acc[A][T];
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        acc[0][t] = _mm256_setzero_ps();
+        acc[A - 1][t] = _mm256_setzero_ps();
+      }
+      std::int64_t chunk = 0;
+      for (; chunk + 2 <= n_chunks; chunk += 2) {
+        chunk_avx2<F16, T>(w, bits, chunk, next, x, acc[0]);
+        chunk_avx2<F16, T>(w, bits, chunk + 1, next, x, acc[A - 1]);
+      }
+      if (chunk < n_chunks) chunk_avx2<F16, T>(w, bits, chunk, next, x, acc[0]);
+#pragma GCC unroll 8
+      for (int t = 0; t < T; ++t) {
+        const __m256 sum = A == 2 ? _mm256_add_ps(acc[0][t], acc[A - 1][t]) : acc[0][t];
+        y[t * ldy + r] = hsum8(sum) + w.tail_dot(r, 8 * n_chunks, next, x + t * w.n_cols);
+      }
+    }
+  }
+};
+
+template <bool F16>
+KICK_AVX2 void decode_avx2(const bitmap_rows& w, std::int64_t r0, std::int64_t r1, float* out) {
+  const std::int64_t n_chunks = w.n_cols / 8;
+  for (std::int64_t r = r0; r < r1; ++r) {
+    const std::uint64_t* bits = w.bitmap + r * w.words_per_row;
+    float* row = out + (r - r0) * w.n_cols;
+    std::int64_t next = w.row_offsets[r];
+    for (std::int64_t chunk = 0; chunk < n_chunks; ++chunk) _mm256_storeu_ps(row + 8 * chunk, expand8<F16>(w, mask8(bits, chunk), next));
+    for (std::int64_t c = 8 * n_chunks; c < w.n_cols; ++c) row[c] = w.bit(r, c) ? w.value(next++) : 0.0f;
+  }
+}
+
+// ---- dispatch on (value type, tokens) ------------------------------------------------------
+
+template <class Isa, bool F16>
+void matvec_tokens(const bitmap_rows& w, std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y,
+                   std::int64_t ldy) {
+  static constexpr matvec_t by_tokens[k_max_tokens] = {&Isa::template matvec<F16, 1>, &Isa::template matvec<F16, 2>,
+                                                       &Isa::template matvec<F16, 3>, &Isa::template matvec<F16, 4>,
+                                                       &Isa::template matvec<F16, 5>, &Isa::template matvec<F16, 6>,
+                                                       &Isa::template matvec<F16, 7>};
+  if (n_tokens >= 1 && n_tokens <= k_max_tokens) by_tokens[n_tokens - 1](w, r0, r1, x, y, ldy);
+}
+
+template <class Isa>
+void matvec_any(const bitmap_rows& w, std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy) {
+  if (w.f16) return matvec_tokens<Isa, true>(w, r0, r1, x, n_tokens, y, ldy);
+  matvec_tokens<Isa, false>(w, r0, r1, x, n_tokens, y, ldy);
+}
+
+template <void (*D)(const bitmap_rows&, std::int64_t, std::int64_t, float*), void (*Dh)(const bitmap_rows&, std::int64_t, std::int64_t, float*)>
+void decode_any(const bitmap_rows& w, std::int64_t r0, std::int64_t r1, float* out) {
+  (w.f16 ? Dh : D)(w, r0, r1, out);
+}
+
+bool has_popcnt_avx2() {
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") &&
+         __builtin_cpu_supports("popcnt");
+}
+
+}  // namespace
+
+const bitmap_kernels* bitmap_avx512() {
+  static const bitmap_kernels k{matvec_any<avx512>, decode_any<decode_avx512<false>, decode_avx512<true>>};
+  return has_popcnt_avx2() && __builtin_cpu_supports("avx512f") ? &k : nullptr;
+}
+
+const bitmap_kernels* bitmap_avx2() {
+  static const bitmap_kernels k{matvec_any<avx2>, decode_any<decode_avx2<false>, decode_avx2<true>>};
+  return has_popcnt_avx2() ? &k : nullptr;
+}
+
+#else  // not x86-64
+
+const bitmap_kernels* bitmap_avx512() { return nullptr; }
+const bitmap_kernels* bitmap_avx2() { return nullptr; }
+
+#endif
+
+}  // namespace kick::cpu::sparse
