@@ -48,7 +48,7 @@ inline void copy_tail_words(const std::uint32_t* words, std::int64_t n_words, st
 // ---- AVX-512 --------------------------------------------------------------------------------
 
 template <int B>
-KICK_Q_AVX512 inline __m512i codes16_avx512(__m512i words, int half) {
+KICK_Q_AVX512 KICK_Q_INLINE __m512i codes16_avx512(__m512i words, int half) {
   const code_lanes& l = k_lanes<B>;
   __m512i v = _mm512_srlv_epi32(_mm512_permutexvar_epi32(_mm512_load_si512(l.word + 16 * half), words),
                                 _mm512_load_si512(l.shift + 16 * half));
@@ -61,12 +61,14 @@ KICK_Q_AVX512 inline __m512i codes16_avx512(__m512i words, int half) {
 
 // The codes of 32 columns as floats, from the step's first word.
 template <int B>
-KICK_Q_AVX512 inline void decode32_avx512(const std::uint32_t* words, __m512& q0, __m512& q1) {
+KICK_Q_AVX512 KICK_Q_INLINE void decode32_avx512(const std::uint32_t* words, __m512& q0, __m512& q1) {
   if constexpr (B == 8) {
     q0 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(words))));
     q1 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(words + 4))));
   } else {
-    const __m512i w = _mm512_maskz_loadu_epi32(static_cast<__mmask16>((1u << B) - 1u), words);
+    // 2 bits: 2 words; 3 and 4 bits: 4 words (of which 3-bit steps use 3).
+    const __m512i w = B == 2 ? _mm512_zextsi128_si512(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(words)))
+                             : _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(words)));
     q0 = _mm512_cvtepi32_ps(codes16_avx512<B>(w, 0));
     q1 = _mm512_cvtepi32_ps(codes16_avx512<B>(w, 1));
   }
@@ -81,53 +83,67 @@ inline void lane_scales(const gq_plan& p, const float* s_row, const float* z_row
   }
 }
 
+// Words a step's plain (unmasked) load reads: 3-bit steps load 4 words and use 3.
+template <int B>
+constexpr std::int64_t k_load_words = B == 3 ? 4 : B;
+
+// The weights of the 32 columns from c (n of them valid; c a multiple of 32) of one row.
+template <int B, bool Full>
+KICK_Q_AVX512 KICK_Q_INLINE void step_weights_avx512(const gq_plan& p, const std::uint32_t* row, const float* s_row, const float* z_row,
+                                              std::int64_t c, std::int64_t n, __m512& w0, __m512& w1) {
+  const std::int64_t first_word = c / 32 * B;
+  __m512 q0, q1;
+  if (Full && first_word + k_load_words<B> <= p.words_per_row) {
+    decode32_avx512<B>(row + first_word, q0, q1);
+  } else {
+    alignas(64) std::uint32_t buf[8];
+    copy_tail_words(row + first_word, p.words_per_row - first_word < B ? p.words_per_row - first_word : B, buf);
+    decode32_avx512<B>(buf, q0, q1);
+  }
+  const std::int32_t g = Full ? p.step_group[c / 32] : -1;
+  if (g >= 0) {
+    const __m512 s = _mm512_set1_ps(s_row[g]), b = _mm512_set1_ps(-s_row[g] * z_row[g]);
+    w0 = _mm512_fmadd_ps(q0, s, b);
+    w1 = _mm512_fmadd_ps(q1, s, b);
+  } else {
+    alignas(64) float s[32], b[32];
+    lane_scales(p, s_row, z_row, c, n, s, b);
+    w0 = _mm512_fmadd_ps(q0, _mm512_load_ps(s), _mm512_load_ps(b));
+    w1 = _mm512_fmadd_ps(q1, _mm512_load_ps(s + 16), _mm512_load_ps(b + 16));
+  }
+  if (p.inv_input_scale != nullptr) {
+    w0 = _mm512_mul_ps(w0, _mm512_maskz_loadu_ps(first_lanes16(n), p.inv_input_scale + c));
+    w1 = _mm512_mul_ps(w1, _mm512_maskz_loadu_ps(first_lanes16(n - 16), p.inv_input_scale + c + 16));
+  }
+}
+
 template <int B, int NT>
 KICK_Q_AVX512 void matvec_avx512(const gq_plan& p, std::int64_t r0, std::int64_t r1, const float* xs, std::int64_t ldx, std::int64_t c0,
                                  std::int64_t c1, float* y, std::int64_t ldy, bool accumulate) {
+  const std::int64_t full_end = c0 + (c1 - c0) / 32 * 32;
   for (std::int64_t r = r0; r < r1; ++r) {
     __m512 acc0[NT], acc1[NT];
     for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = _mm512_setzero_ps();
     const std::uint32_t* row = p.packed + r * p.words_per_row;
     const float* s_row = p.scales + r * p.n_groups;
     const float* z_row = p.zeros + r * p.n_groups;
-    for (std::int64_t c = c0; c < c1; c += 32) {
-      const std::int64_t n = c1 - c < 32 ? c1 - c : 32;
-      __m512 q0, q1;
-      if (n == 32 && c / 32 * B + B <= p.words_per_row) {
-        decode32_avx512<B>(row + c / 32 * B, q0, q1);
-      } else {
-        alignas(64) std::uint32_t buf[8];
-        copy_tail_words(row + c / 32 * B, p.words_per_row - c / 32 * B < B ? p.words_per_row - c / 32 * B : B, buf);
-        decode32_avx512<B>(buf, q0, q1);
-      }
+    const float* x = xs;
+    for (std::int64_t c = c0; c < full_end; c += 32, x += 32) {
       __m512 w0, w1;
-      const std::int32_t g = n == 32 ? p.step_group[c / 32] : -1;
-      if (g >= 0) {
-        const __m512 s = _mm512_set1_ps(s_row[g]), b = _mm512_set1_ps(-s_row[g] * z_row[g]);
-        w0 = _mm512_fmadd_ps(q0, s, b);
-        w1 = _mm512_fmadd_ps(q1, s, b);
-      } else {
-        alignas(64) float s[32], b[32];
-        lane_scales(p, s_row, z_row, c, n, s, b);
-        w0 = _mm512_fmadd_ps(q0, _mm512_load_ps(s), _mm512_load_ps(b));
-        w1 = _mm512_fmadd_ps(q1, _mm512_load_ps(s + 16), _mm512_load_ps(b + 16));
+      step_weights_avx512<B, true>(p, row, s_row, z_row, c, 32, w0, w1);
+      for (int t = 0; t < NT; ++t) {
+        acc0[t] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + t * ldx), acc0[t]);
+        acc1[t] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + t * ldx + 16), acc1[t]);
       }
+    }
+    if (full_end < c1) {
+      const std::int64_t n = c1 - full_end;
+      __m512 w0, w1;
+      step_weights_avx512<B, false>(p, row, s_row, z_row, full_end, n, w0, w1);
       const __mmask16 m0 = first_lanes16(n), m1 = first_lanes16(n - 16);
-      if (p.inv_input_scale != nullptr) {
-        w0 = _mm512_mul_ps(w0, _mm512_maskz_loadu_ps(m0, p.inv_input_scale + c));
-        w1 = _mm512_mul_ps(w1, _mm512_maskz_loadu_ps(m1, p.inv_input_scale + c + 16));
-      }
-      const float* x = xs + (c - c0);
-      if (n == 32) {
-        for (int t = 0; t < NT; ++t) {
-          acc0[t] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + t * ldx), acc0[t]);
-          acc1[t] = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + t * ldx + 16), acc1[t]);
-        }
-      } else {
-        for (int t = 0; t < NT; ++t) {
-          acc0[t] = _mm512_mask3_fmadd_ps(w0, _mm512_maskz_loadu_ps(m0, x + t * ldx), acc0[t], m0);
-          acc1[t] = _mm512_mask3_fmadd_ps(w1, _mm512_maskz_loadu_ps(m1, x + t * ldx + 16), acc1[t], m1);
-        }
+      for (int t = 0; t < NT; ++t) {
+        acc0[t] = _mm512_mask3_fmadd_ps(w0, _mm512_maskz_loadu_ps(m0, x + t * ldx), acc0[t], m0);
+        acc1[t] = _mm512_mask3_fmadd_ps(w1, _mm512_maskz_loadu_ps(m1, x + t * ldx + 16), acc1[t], m1);
       }
     }
     for (int t = 0; t < NT; ++t) {
@@ -148,7 +164,7 @@ KICK_Q_AVX512 void decode_avx512(const gq_plan& p, std::int64_t r0, std::int64_t
       const std::int64_t n = p.n_cols - c < 32 ? p.n_cols - c : 32;
       alignas(64) std::uint32_t buf[8];
       const std::int64_t words_left = p.words_per_row - c / 32 * B;
-      const bool whole = words_left >= B;
+      const bool whole = words_left >= k_load_words<B>;
       if (!whole) copy_tail_words(row + c / 32 * B, words_left, buf);
       __m512 q[2];
       decode32_avx512<B>(whole ? row + c / 32 * B : buf, q[0], q[1]);
@@ -171,10 +187,10 @@ KICK_Q_AVX512 void decode_avx512(const gq_plan& p, std::int64_t r0, std::int64_t
 
 // ---- AVX2 -----------------------------------------------------------------------------------
 
-KICK_Q_AVX2 inline __m256i lanes8(const std::int32_t* a) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(a)); }
+KICK_Q_AVX2 KICK_Q_INLINE __m256i lanes8(const std::int32_t* a) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(a)); }
 
 template <int B>
-KICK_Q_AVX2 inline __m256i codes8_avx2(__m256i words, int quarter) {
+KICK_Q_AVX2 KICK_Q_INLINE __m256i codes8_avx2(__m256i words, int quarter) {
   const code_lanes& l = k_lanes<B>;
   const int q = 8 * quarter;
   __m256i v = _mm256_srlv_epi32(_mm256_permutevar8x32_epi32(words, lanes8(l.word + q)), lanes8(l.shift + q));
@@ -184,7 +200,7 @@ KICK_Q_AVX2 inline __m256i codes8_avx2(__m256i words, int quarter) {
 }
 
 template <int B>
-KICK_Q_AVX2 inline void decode32_avx2(const std::uint32_t* words, __m256* q) {
+KICK_Q_AVX2 KICK_Q_INLINE void decode32_avx2(const std::uint32_t* words, __m256* q) {
   if constexpr (B == 8) {
     for (int k = 0; k < 4; ++k)
       q[k] = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(words + 2 * k))));

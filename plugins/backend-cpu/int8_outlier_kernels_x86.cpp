@@ -23,7 +23,7 @@ inline const std::int8_t* step_bytes(const std::int8_t* row, std::int64_t c, std
 
 // ---- AVX-512 --------------------------------------------------------------------------------
 
-KICK_Q_AVX512 inline __m512 load16_i8(const std::int8_t* p) {
+KICK_Q_AVX512 KICK_Q_INLINE __m512 load16_i8(const std::int8_t* p) {
   return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
 }
 
@@ -79,7 +79,7 @@ KICK_Q_AVX512 void decode_avx512(const int8_plan& p, std::int64_t r0, std::int64
 
 // ---- AVX2 -----------------------------------------------------------------------------------
 
-KICK_Q_AVX2 inline __m256 load8_i8(const std::int8_t* p) {
+KICK_Q_AVX2 KICK_Q_INLINE __m256 load8_i8(const std::int8_t* p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
 }
 

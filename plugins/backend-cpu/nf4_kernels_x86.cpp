@@ -35,10 +35,23 @@ inline float odd_weight(const nf4_plan& p, std::int64_t f) {
   return k_nf4_table[p.codes[f / 2] & 0x0f] * p.absmax[f / p.block_size];
 }
 
+// Walks a row's steps through the absmax blocks without a division per step.
+struct block_cursor {
+  const nf4_plan* p;
+  std::int64_t block, end;  // the block of the last step and where it ends (flat index)
+  block_cursor(const nf4_plan& plan, std::int64_t f) : p(&plan), block(f / plan.block_size), end((block + 1) * plan.block_size) {}
+  // The block holding flat indices [f, f + n), or -1 when they straddle a boundary.
+  std::int64_t of(std::int64_t f, std::int64_t n) {
+    while (f >= end) ++block, end += p->block_size;
+    return f + n <= end ? block : -1;
+  }
+};
+
 // ---- AVX-512 --------------------------------------------------------------------------------
 
 // 32 weights of flat indices [f, f + 32) (f even; lanes past n are garbage but finite).
-KICK_Q_AVX512 inline void weights32_avx512(const nf4_plan& p, std::int64_t f, std::int64_t n, __m512& w0, __m512& w1) {
+KICK_Q_AVX512 KICK_Q_INLINE void weights32_avx512(const nf4_plan& p, std::int64_t f, std::int64_t n, block_cursor& blocks, __m512& w0,
+                                                  __m512& w1) {
   alignas(16) std::uint8_t buf[16];
   const __m512i words = _mm512_zextsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(step_bytes(p, f, n, buf))));
   const __m512i shift = _mm512_setr_epi32(4, 0, 12, 8, 20, 16, 28, 24, 4, 0, 12, 8, 20, 16, 28, 24);
@@ -50,8 +63,8 @@ KICK_Q_AVX512 inline void weights32_avx512(const nf4_plan& p, std::int64_t f, st
   const __m512i c1 = _mm512_and_si512(_mm512_srlv_epi32(_mm512_permutexvar_epi32(idx1, words), shift), nibble);
   w0 = _mm512_permutexvar_ps(c0, table);
   w1 = _mm512_permutexvar_ps(c1, table);
-  if (f / p.block_size == (f + n - 1) / p.block_size) {
-    const __m512 a = _mm512_set1_ps(p.absmax[f / p.block_size]);
+  if (const std::int64_t b = blocks.of(f, n); b >= 0) {
+    const __m512 a = _mm512_set1_ps(p.absmax[b]);
     w0 = _mm512_mul_ps(w0, a);
     w1 = _mm512_mul_ps(w1, a);
   } else {
@@ -75,10 +88,11 @@ KICK_Q_AVX512 void matvec_avx512(const nf4_plan& p, std::int64_t r0, std::int64_
       for (int t = 0; t < NT; ++t) first[t] = w * x[t * cols];
       c = 1;
     }
+    block_cursor blocks(p, r * cols + c);
     for (; c < cols; c += 32) {
       const std::int64_t n = cols - c < 32 ? cols - c : 32;
       __m512 w0, w1;
-      weights32_avx512(p, r * cols + c, n, w0, w1);
+      weights32_avx512(p, r * cols + c, n, blocks, w0, w1);
       const float* xc = x + c;
       if (n == 32) {
         for (int t = 0; t < NT; ++t) {
@@ -103,10 +117,11 @@ KICK_Q_AVX512 void decode_avx512(const nf4_plan& p, std::int64_t r0, std::int64_
     float* o = out + (r - r0) * cols;
     std::int64_t c = 0;
     if ((r * cols) % 2 != 0) o[c++] = odd_weight(p, r * cols);
+    block_cursor blocks(p, r * cols + c);
     for (; c < cols; c += 32) {
       const std::int64_t n = cols - c < 32 ? cols - c : 32;
       __m512 w0, w1;
-      weights32_avx512(p, r * cols + c, n, w0, w1);
+      weights32_avx512(p, r * cols + c, n, blocks, w0, w1);
       _mm512_mask_storeu_ps(o + c, first_lanes16(n), w0);
       _mm512_mask_storeu_ps(o + c + 16, first_lanes16(n - 16), w1);
     }
@@ -115,13 +130,13 @@ KICK_Q_AVX512 void decode_avx512(const nf4_plan& p, std::int64_t r0, std::int64_
 
 // ---- AVX2 -----------------------------------------------------------------------------------
 
-KICK_Q_AVX2 inline __m256 lookup8_avx2(__m256i code) {
+KICK_Q_AVX2 KICK_Q_INLINE __m256 lookup8_avx2(__m256i code) {
   const __m256 lo = _mm256_permutevar8x32_ps(_mm256_loadu_ps(k_nf4_table), code);
   const __m256 hi = _mm256_permutevar8x32_ps(_mm256_loadu_ps(k_nf4_table + 8), code);
   return _mm256_blendv_ps(lo, hi, _mm256_castsi256_ps(_mm256_slli_epi32(code, 28)));
 }
 
-KICK_Q_AVX2 inline void weights32_avx2(const nf4_plan& p, std::int64_t f, std::int64_t n, __m256* w) {
+KICK_Q_AVX2 KICK_Q_INLINE void weights32_avx2(const nf4_plan& p, std::int64_t f, std::int64_t n, block_cursor& blocks, __m256* w) {
   alignas(16) std::uint8_t buf[16];
   std::uint32_t words[4];
   std::memcpy(words, step_bytes(p, f, n, buf), sizeof words);
@@ -130,8 +145,8 @@ KICK_Q_AVX2 inline void weights32_avx2(const nf4_plan& p, std::int64_t f, std::i
     const __m256i code = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(static_cast<int>(words[k])), shift), _mm256_set1_epi32(0x0f));
     w[k] = lookup8_avx2(code);
   }
-  if (f / p.block_size == (f + n - 1) / p.block_size) {
-    const __m256 a = _mm256_set1_ps(p.absmax[f / p.block_size]);
+  if (const std::int64_t b = blocks.of(f, n); b >= 0) {
+    const __m256 a = _mm256_set1_ps(p.absmax[b]);
     for (int k = 0; k < 4; ++k) w[k] = _mm256_mul_ps(w[k], a);
   } else {
     alignas(32) float a[32];
@@ -153,10 +168,11 @@ KICK_Q_AVX2 void matvec_avx2(const nf4_plan& p, std::int64_t r0, std::int64_t r1
       for (int t = 0; t < NT; ++t) first[t] = w * x[t * cols];
       c = 1;
     }
+    block_cursor blocks(p, r * cols + c);
     for (; c < cols; c += 32) {
       const std::int64_t n = cols - c < 32 ? cols - c : 32;
       __m256 w[4];
-      weights32_avx2(p, r * cols + c, n, w);
+      weights32_avx2(p, r * cols + c, n, blocks, w);
       const float* xc = x + c;
       if (n == 32) {
         for (int t = 0; t < NT; ++t) {
@@ -183,10 +199,11 @@ KICK_Q_AVX2 void decode_avx2(const nf4_plan& p, std::int64_t r0, std::int64_t r1
     float* o = out + (r - r0) * cols;
     std::int64_t c = 0;
     if ((r * cols) % 2 != 0) o[c++] = odd_weight(p, r * cols);
+    block_cursor blocks(p, r * cols + c);
     for (; c < cols; c += 32) {
       const std::int64_t n = cols - c < 32 ? cols - c : 32;
       __m256 w[4];
-      weights32_avx2(p, r * cols + c, n, w);
+      weights32_avx2(p, r * cols + c, n, blocks, w);
       for (int k = 0; k < 4; ++k) _mm256_maskstore_ps(o + c + 8 * k, first_lanes8(n - 8 * k), w[k]);
     }
   }

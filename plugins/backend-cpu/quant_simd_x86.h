@@ -17,6 +17,8 @@
 
 #define KICK_Q_AVX512 __attribute__((target("avx512f,avx2,fma,f16c")))
 #define KICK_Q_AVX2 __attribute__((target("avx2,fma,f16c")))
+// Step helpers are inlined into their kernel loops (out of line, their vectors pass through memory).
+#define KICK_Q_INLINE inline __attribute__((always_inline))
 
 namespace kick::cpu::quant_simd {
 
