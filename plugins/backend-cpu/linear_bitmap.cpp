@@ -115,9 +115,11 @@ class bitmap_linear final : public compressed_linear {
 
 std::unique_ptr<compressed_linear> make_bitmap_linear(const compressed_weight& w, const kernel_set& kernels, sparse_value_type values) {
   const std::string_view isa = kernels.isa;
-  const sparse::bitmap_kernels* native = isa == "avx512f" ? sparse::bitmap_avx512() : isa == "avx2" ? sparse::bitmap_avx2() : nullptr;
-  if (native == nullptr) return std::make_unique<bitmap_linear>(w, "generic", values, sparse::bitmap_generic());
-  return std::make_unique<bitmap_linear>(w, kernels.isa, values, *native);
+  // The AVX-512 kernels also need AVX512_VPOPCNTDQ; without it an avx512f set runs the AVX2 ones.
+  if (isa == "avx512f" && sparse::bitmap_avx512() != nullptr) return std::make_unique<bitmap_linear>(w, "avx512f", values, *sparse::bitmap_avx512());
+  if ((isa == "avx512f" || isa == "avx2") && sparse::bitmap_avx2() != nullptr)
+    return std::make_unique<bitmap_linear>(w, "avx2", values, *sparse::bitmap_avx2());
+  return std::make_unique<bitmap_linear>(w, "generic", values, sparse::bitmap_generic());
 }
 
 }  // namespace kick::cpu
