@@ -45,7 +45,8 @@ std::unique_ptr<compressed_linear> make_generic_compressed_linear(const compress
   return std::make_unique<generic_linear>(w, kernels);
 }
 
-result<std::unique_ptr<compressed_linear>> make_compressed_linear(const compressed_weight& w, const kernel_set& kernels) {
+result<std::unique_ptr<compressed_linear>> make_compressed_linear(const compressed_weight& w, const kernel_set& kernels,
+                                                                  sparse_value_type values) {
   if (status s = check_layout(w); !s.ok()) return fail(s.with_context(layout_name(w.layout)));
   if (std::holds_alternative<group_quant_layout>(w.layout))
     if (auto native = make_group_quant_linear(w, kernels)) return native;
@@ -54,8 +55,8 @@ result<std::unique_ptr<compressed_linear>> make_compressed_linear(const compress
   if (std::holds_alternative<int8_outlier_layout>(w.layout))
     if (auto native = make_int8_outlier_linear(w, kernels)) return native;
   if (std::holds_alternative<nm_sparse_layout>(w.layout))
-    if (auto native = make_nm_linear(w, kernels)) return native;
-  if (std::holds_alternative<bitmap_sparse_layout>(w.layout)) return make_bitmap_linear(w, kernels);
+    if (auto native = make_nm_linear(w, kernels, values)) return native;
+  if (std::holds_alternative<bitmap_sparse_layout>(w.layout)) return make_bitmap_linear(w, kernels, values);
   return make_generic_compressed_linear(w, kernels);
 }
 

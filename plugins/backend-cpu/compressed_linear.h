@@ -13,6 +13,12 @@
 
 namespace kick::cpu {
 
+// How the sparse kernels hold the non-zero values. f32 reads the layout's own values in place
+// (exact: the product equals densify's weights); f16 keeps a copy rounded to half precision (half
+// the bytes a product reads, the speed the sparse formats exist for; weights differ from
+// densify's by f16 rounding, relative 2^-11). The backend's compressed_values parameter.
+enum class sparse_value_type { f32, f16 };
+
 class compressed_linear {
  public:
   virtual ~compressed_linear() = default;
@@ -44,8 +50,9 @@ class compressed_linear {
 };
 
 // The kernels for `w` on `kernels.isa`, after kick::check_layout (invalid_argument names the
-// layout's problem). `w` must outlive the result.
-result<std::unique_ptr<compressed_linear>> make_compressed_linear(const compressed_weight& w, const kernel_set& kernels);
+// layout's problem); sparse layouts hold their values as `values` says. `w` must outlive the result.
+result<std::unique_ptr<compressed_linear>> make_compressed_linear(const compressed_weight& w, const kernel_set& kernels,
+                                                                  sparse_value_type values = sparse_value_type::f32);
 
 // The portable implementation of every layout: kick::densify_row into scratch, then the
 // kernel set's f32 dot product. The reference the format-specific kernels are tested against.

@@ -15,7 +15,8 @@ namespace kick::cpu {
 
 class cpu_backend final : public backend {
  public:
-  // Params (validated by the host against backend-cpu.toml): threads (0 = all cores), kernels
+  // Params (validated by the host against backend-cpu.toml): threads (0 = all cores),
+  // compressed_values (f32 | f16: how sparse layers hold their values), kernels
   // (auto or an instruction set; with auto, the environment variable KICK_CPU_KERNELS may force
   // one), so tests can check each set this machine supports; an unusable name is an error.
   static result<std::unique_ptr<cpu_backend>> create(const host& services, const param_map& params) {
@@ -41,11 +42,16 @@ class cpu_backend final : public backend {
                     source + " names '" + isa + "', not a kernel set this cpu supports (avx512f, avx2, generic; best here: " + best_kernels().isa + ")");
       }
     }
-    return std::make_unique<cpu_backend>(services, *kernels, n_threads);
+    auto values = params.get_string("compressed_values");
+    if (!values) return fail(values.error());
+    if (*values != "f32" && *values != "f16") {
+      return fail(status_code::invalid_argument, "parameter compressed_values is '" + *values + "', accepted f32 or f16");
+    }
+    return std::make_unique<cpu_backend>(services, *kernels, n_threads, *values == "f16" ? sparse_value_type::f16 : sparse_value_type::f32);
   }
 
-  cpu_backend(const host& services, const kernel_set& kernels, int n_threads)
-      : host_(&services), kernels_(&kernels), n_threads_(n_threads) {
+  cpu_backend(const host& services, const kernel_set& kernels, int n_threads, sparse_value_type values)
+      : host_(&services), kernels_(&kernels), n_threads_(n_threads), values_(values) {
     host_->log(log_level::debug, describe());
   }
 
@@ -55,13 +61,13 @@ class cpu_backend final : public backend {
   }
 
   result<std::unique_ptr<model_runner>> load(const model_view& model, const runner_options& options) override {
-    auto runner = cpu_runner::create(model, options, *kernels_, n_threads_, *host_);
+    auto runner = cpu_runner::create(model, options, *kernels_, n_threads_, values_, *host_);
     if (!runner) return fail(runner.error());
     return std::unique_ptr<model_runner>(std::move(*runner));
   }
 
   result<kernel_timing> time_linear(const linear_weight& weight, std::int64_t n_tokens, int warmup, int repeats) override {
-    return cpu::time_linear(weight, n_tokens, warmup, repeats, *kernels_, n_threads_);
+    return cpu::time_linear(weight, n_tokens, warmup, repeats, *kernels_, n_threads_, values_);
   }
 
   result<double> copy_bandwidth() override { return cpu::copy_bandwidth(n_threads_); }
@@ -70,6 +76,7 @@ class cpu_backend final : public backend {
   const host* host_;
   const kernel_set* kernels_;
   int n_threads_;
+  sparse_value_type values_;
 };
 
 }  // namespace kick::cpu

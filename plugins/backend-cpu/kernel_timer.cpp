@@ -17,7 +17,7 @@
 namespace kick::cpu {
 
 result<kernel_timing> time_linear(const linear_weight& weight, std::int64_t n_tokens, int warmup, int repeats, const kernel_set& kernels,
-                                  int n_threads) {
+                                  int n_threads, sparse_value_type values) {
   if (n_tokens < 1 || repeats < 1 || warmup < 0 || (weight.dense == nullptr) == (weight.compressed == nullptr)) {
     return fail(status_code::invalid_argument, "time_linear: needs one weight, n_tokens >= 1, repeats >= 1, warmup >= 0");
   }
@@ -25,7 +25,7 @@ result<kernel_timing> time_linear(const linear_weight& weight, std::int64_t n_to
   std::unique_ptr<compressed_linear> compressed;
   linear_ref ref;
   if (weight.compressed != nullptr) {
-    auto made = make_compressed_linear(*weight.compressed, kernels);
+    auto made = make_compressed_linear(*weight.compressed, kernels, values);
     if (!made) return fail(made.error());
     compressed = std::move(*made);
     ref.compressed = compressed.get();

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "compressed_linear.h"
 #include "kernels.h"
 #include "kick/backend.h"
 
@@ -11,7 +12,7 @@ namespace kick::cpu {
 // y = x W^T on n_tokens random rows through matmul (the runner's path): `warmup` untimed runs,
 // then `repeats` timed ones. Compressed weights run their own kernels, as in the runner.
 result<kernel_timing> time_linear(const linear_weight& weight, std::int64_t n_tokens, int warmup, int repeats, const kernel_set& kernels,
-                                  int n_threads);
+                                  int n_threads, sparse_value_type values);
 
 // (bytes read + bytes written) per second of a 256 MiB copy split over n_threads threads, best of five.
 double copy_bandwidth(int n_threads);

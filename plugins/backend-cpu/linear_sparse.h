@@ -9,11 +9,6 @@
 
 namespace kick::cpu {
 
-// How the kernels hold the non-zero values. f32 reads the layout's own values in place (exact:
-// the product equals densify's weights); f16 keeps a copy rounded to half precision (half the
-// bytes a product reads, the speed the sparse formats exist for; weights differ from densify's
-// by f16 rounding, relative 2^-11).
-enum class sparse_value_type { f32, f16 };
 
 // N:M patterns with 2n = m and m in {2, 4, 8, 16} (1:2, 2:4, 4:8, 8:16): values as chosen plus the
 // index of each value in its group repacked at log2(m) bits (4 bits for m = 8), a row of 32

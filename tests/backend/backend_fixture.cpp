@@ -48,13 +48,15 @@ result<std::unique_ptr<backend>> open_vulkan_backend(const host& services, const
   return made;
 }
 
-result<std::unique_ptr<backend>> open_cpu_backend(const host& services, std::int64_t threads, std::string_view kernels) {
+result<std::unique_ptr<backend>> open_cpu_backend(const host& services, std::int64_t threads, std::string_view kernels,
+                                                  std::string_view compressed_values) {
   const plugin_library& library = cpu_plugin();
   REQUIRE(std::string(library.info->kind) == "backend");
   REQUIRE(library.info->create_backend != nullptr);
   param_map params;
   params.set("threads", threads);
   params.set("kernels", kernels.empty() ? std::string("auto") : std::string(kernels));
+  params.set("compressed_values", std::string(compressed_values));
   return library.info->create_backend(services, params);
 }
 
@@ -190,5 +192,27 @@ derived_model permute_to_interleaved(const model_view& base) {
   }
   return out;
 }
+
+compressed_model compress_all(const llama_config& c, std::uint64_t seed) {
+  compressed_model m{make_random_model(c, seed, dtype::f32), {}};
+  const std::vector<std::string> formats = {"2:4", "int4-g128", "unstructured-70", "nf4", "int8-outliers", "1:2", "int3-g128",
+                                            "4:8", "int2-g128", "int8-g128", "int4-g128-actorder", "unstructured-50"};
+  std::size_t next = 0;
+  m.weights.reserve(m.base.view.layers.size() * k_n_linear_slots);
+  for (layer_tensors& l : m.base.view.layers) {
+    for (std::size_t slot = 0; slot < k_n_linear_slots; ++slot) {
+      tensor_view& t = l.linear(static_cast<linear_slot>(slot));
+      const std::string& format = formats[next % formats.size()];
+      ++next;
+      auto w = make_synthetic_weight(format, t.n_rows(), t.n_cols(), static_cast<std::uint32_t>(seed + next));
+      REQUIRE(w);
+      m.weights.push_back(std::move(*w));
+      l.compressed[slot] = &*m.weights.back().compressed;
+      t = tensor_view{};
+    }
+  }
+  return m;
+}
+
 
 }  // namespace kick::test

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/bench/synthetic_weights.h"
 #include "core/model/model_loader.h"
 #include "kick/backend.h"
 #include "kick/host.h"
@@ -26,7 +27,7 @@ class test_host final : public host {
 // The cpu backend from the built plugin with parameter threads (0 = all cores). `kernels`, when
 // not empty, forces a kernel set through the kernels parameter. Returns the error of create_backend.
 result<std::unique_ptr<backend>> open_cpu_backend(const host& services, std::int64_t threads = 0,
-                                                  std::string_view kernels = {});
+                                                  std::string_view kernels = {}, std::string_view compressed_values = "f32");
 
 // The vulkan backend from the built plugin (KICK_VULKAN_VALIDATION=1 in the environment turns the
 // validation layer on). unavailable when the plugin is not built or the machine has no Vulkan
@@ -68,5 +69,14 @@ struct derived_model {
 // to the GGUF interleaved order: row r of a head moves to 2 * (r mod hd/2) + r / (hd/2).
 // `base` must use rope_layout::rotate_half; the result uses rope_layout::interleaved.
 derived_model permute_to_interleaved(const model_view& base);
+
+// Every linear layer of `model` replaced by a random compressed weight, rotating through the
+// compressed formats layer by layer and slot by slot.
+struct compressed_model {
+  loaded_model base;
+  std::vector<synthetic_weight> weights;
+};
+
+compressed_model compress_all(const llama_config& c, std::uint64_t seed);
 
 }  // namespace kick::test

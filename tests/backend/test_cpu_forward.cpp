@@ -172,5 +172,25 @@ TEST_CASE("cpu backend: interleaved rope on permuted Q/K rows equals rotate_half
   }
 }
 
+TEST_CASE("cpu backend: f16 sparse values stay within f16 rounding of the exact f32 values", "[backend][cpu]") {
+  test_host host;
+  llama_config c = tiny_configs().front().config;
+  c.n_embd = 128, c.n_ff = 256, c.head_dim = 32;
+  const compressed_model model = compress_all(c, 21);
+  const std::vector<std::int32_t> tokens = random_tokens(c.n_vocab, 9, 4);
+  auto exact = open_cpu_backend(host, 0, {}, "f32");
+  auto halved = open_cpu_backend(host, 0, {}, "f16");
+  REQUIRE(exact);
+  REQUIRE(halved);
+  const std::vector<float> want = eval_all(*load_runner(**exact, model.base.view), c.n_vocab, tokens, 0);
+  const std::vector<float> got = eval_all(*load_runner(**halved, model.base.view), c.n_vocab, tokens, 0);
+  const double error = relative_error(got, want);
+  CHECK(error < 1e-2);  // f16 rounding of the sparse layers' values (relative 2^-11 each)
+  CHECK(error > 0.0);   // and the option does take effect
+  auto bad = open_cpu_backend(host, 0, {}, "f8");
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message(), Catch::Contains("compressed_values"));
+}
+
 }  // namespace
 }  // namespace kick::test

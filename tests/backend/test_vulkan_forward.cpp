@@ -30,34 +30,6 @@ constexpr dtype k_dtypes[] = {dtype::f32, dtype::f16, dtype::bf16, dtype::q8_0};
   }                                                             \
   backend& var = **var##_made
 
-// Every linear layer of `model` replaced by a random compressed weight, rotating through the
-// compressed formats layer by layer and slot by slot.
-struct compressed_model {
-  loaded_model base;
-  std::vector<synthetic_weight> weights;
-};
-
-compressed_model compress_all(const llama_config& c, std::uint64_t seed) {
-  compressed_model m{make_random_model(c, seed, dtype::f32), {}};
-  const std::vector<std::string> formats = {"2:4", "int4-g128", "unstructured-70", "nf4", "int8-outliers", "1:2", "int3-g128",
-                                            "4:8", "int2-g128", "int8-g128", "int4-g128-actorder", "unstructured-50"};
-  std::size_t next = 0;
-  m.weights.reserve(m.base.view.layers.size() * k_n_linear_slots);
-  for (layer_tensors& l : m.base.view.layers) {
-    for (std::size_t slot = 0; slot < k_n_linear_slots; ++slot) {
-      tensor_view& t = l.linear(static_cast<linear_slot>(slot));
-      const std::string& format = formats[next % formats.size()];
-      ++next;
-      auto w = make_synthetic_weight(format, t.n_rows(), t.n_cols(), static_cast<std::uint32_t>(seed + next));
-      REQUIRE(w);
-      m.weights.push_back(std::move(*w));
-      l.compressed[slot] = &*m.weights.back().compressed;
-      t = tensor_view{};
-    }
-  }
-  return m;
-}
-
 }  // namespace
 
 TEST_CASE("vulkan backend: prefill and decode logits match the reference forward", "[backend][vulkan]") {
