@@ -29,7 +29,11 @@ std::vector<std::int32_t> step_groups(const std::vector<std::int32_t>& col_group
 
 gq_kernels kernels_for(const kernel_set& kernels, int bits) {
   const std::string_view isa = kernels.isa;
-  if (isa == "avx512f") return gq_kernels_avx512(bits);
+  if (isa == "avx512f") {
+    gq_kernels k = gq_kernels_avx512(bits);
+    if (bits == 4 && k.matvec != nullptr) gq_block_kernels_avx512(k);
+    return k;
+  }
   if (isa == "avx2") return gq_kernels_avx2(bits);
   return gq_kernels_generic(bits);
 }
@@ -58,6 +62,10 @@ class group_quant_linear final : public compressed_linear {
     matvec_plan_ = sorted ? plan(l, sorted_packed_.data(), sorted_col_group_, sorted_steps_) : decode_plan_;
     matvec_plan_.input_scale = nullptr;
     matvec_plan_.inv_input_scale = inv_input_scale_.empty() ? nullptr : inv_input_scale_.data();
+    if (kernels_.block_matvec != nullptr && matvec_plan_.inv_input_scale == nullptr && n >= 2 * k_block_floats) {
+      lane_group_ = lane_groups(sorted ? sorted_col_group_ : layout_col_group_);
+      if (!lane_group_.empty()) matvec_plan_.lane_group = lane_group_.data();
+    }
   }
 
   // The layout's bytes; act-order layers read a same-size copy of the codes sorted by group
@@ -67,11 +75,12 @@ class group_quant_linear final : public compressed_linear {
   }
 
   std::string kernel_name() const override {
-    return "quant-group int" + std::to_string(matvec_plan_.bits) + " " + isa_ + (column_order_.empty() ? "" : " (act-order: codes sorted by group)");
+    return "quant-group int" + std::to_string(matvec_plan_.bits) + " " + isa_ + (matvec_plan_.lane_group != nullptr ? " lane-blocks" : "") + (column_order_.empty() ? "" : " (act-order: codes sorted by group)");
   }
 
   void matvec(std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
               float* scratch) const override {
+    if (matvec_plan_.lane_group != nullptr) return matvec_blocks(r0, r1, x, n_tokens, y, ldy, scratch);
     const std::int64_t n = n_cols();
     for (std::int64_t t0 = 0; t0 < n_tokens; t0 += k_gq_max_tokens) {
       const std::int64_t nt = std::min(k_gq_max_tokens, n_tokens - t0);
@@ -144,8 +153,56 @@ class group_quant_linear final : public compressed_linear {
     }
   }
 
+  // Per token and block, the prepared input: 128 transposed columns and 16 lane sums.
+  static constexpr std::int64_t k_block_floats = k_gq_block_cols + k_gq_block_lanes;
+
+  // The group of each lane block's 8-column lanes, or empty when a lane spans two groups.
+  static std::vector<std::int32_t> lane_groups(const std::vector<std::int32_t>& col_group) {
+    const auto n_blocks = static_cast<std::int64_t>(col_group.size()) / k_gq_block_cols;
+    std::vector<std::int32_t> lanes(static_cast<std::size_t>(n_blocks * k_gq_block_lanes));
+    for (std::int64_t l = 0; l < n_blocks * k_gq_block_lanes; ++l) {
+      const std::int32_t g = col_group[static_cast<std::size_t>(8 * l)];
+      for (std::int64_t c = 8 * l; c < 8 * l + 8; ++c)
+        if (col_group[static_cast<std::size_t>(c)] != g) return {};
+      lanes[static_cast<std::size_t>(l)] = g;
+    }
+    return lanes;
+  }
+
+  // 4-bit lane blocks: per pass of tokens, blocks of columns whose prepared input fits the scratch
+  // (n_cols floats), then the last partial block (columns past n_cols / 128 * 128) by 32-column steps.
+  void matvec_blocks(std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
+                     float* scratch) const {
+    const std::int64_t n = n_cols(), n_blocks = n / k_gq_block_cols, tail0 = n_blocks * k_gq_block_cols;
+    const std::int32_t* order = column_order_.empty() ? nullptr : column_order_.data();
+    const std::int64_t per_pass = std::min(k_gq_max_tokens, n / k_block_floats);
+    for (std::int64_t t0 = 0; t0 < n_tokens; t0 += per_pass) {
+      const std::int64_t nt = std::min(per_pass, n_tokens - t0);
+      const std::int64_t chunk = std::clamp<std::int64_t>(n / (nt * k_block_floats), 1, n_blocks);
+      float* xt = scratch;
+      float* sums = scratch + nt * chunk * k_gq_block_cols;
+      for (std::int64_t b0 = 0; b0 < n_blocks; b0 += chunk) {
+        const std::int64_t b1 = std::min(b0 + chunk, n_blocks);
+        for (std::int64_t t = 0; t < nt; ++t)
+          kernels_.block_prepare(x + (t0 + t) * n, order, b0, b1, xt + t * chunk * k_gq_block_cols, sums + t * chunk * k_gq_block_lanes);
+        kernels_.block_matvec(matvec_plan_, r0, r1, xt, chunk * k_gq_block_cols, sums, chunk * k_gq_block_lanes, nt, b0, b1,
+                              y + t0 * ldy, ldy, b0 > 0);
+      }
+      if (tail0 == n) continue;
+      if (order == nullptr) {
+        kernels_.matvec(matvec_plan_, r0, r1, x + t0 * n + tail0, n, nt, tail0, n, y + t0 * ldy, ldy, true);
+        continue;
+      }
+      for (std::int64_t t = 0; t < nt; ++t) {
+        for (std::int64_t c = tail0; c < n; ++c) scratch[c - tail0] = x[(t0 + t) * n + order[c]];
+        kernels_.matvec(matvec_plan_, r0, r1, scratch, n - tail0, 1, tail0, n, y + (t0 + t) * ldy, ldy, true);
+      }
+    }
+  }
+
   std::string isa_;
   gq_kernels kernels_;
+  std::vector<std::int32_t> lane_group_;
   std::vector<std::int32_t> layout_col_group_, layout_steps_;
   std::vector<std::int32_t> column_order_, sorted_col_group_, sorted_steps_;
   std::vector<std::uint32_t> sorted_packed_;

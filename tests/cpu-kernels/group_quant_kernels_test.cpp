@@ -5,6 +5,7 @@
 // the kernels compute code * scale - scale * zero, which rounds relative to both terms.
 #include <algorithm>
 #include <numeric>
+#include <string_view>
 
 #include "core/bench/synthetic_weights.h"
 #include "quant_kernel_check.h"
@@ -75,6 +76,12 @@ TEST_CASE("cpu kernels: group-quant layers (2/3/4/8 bits, any group, act-order, 
     shapes.push_back({bits, 3, 300, 64, true, true});
     shapes.push_back({bits, 2, 20, 8, true, false});       // act-order narrower than a step
   }
+  // 4 bits on AVX-512: lane blocks of 128 columns, scratch split into column chunks, a partial last block
+  shapes.push_back({4, 9, 1100, 128, false, false});
+  shapes.push_back({4, 6, 700, 256, false, false});  // a group that continues into the partial block
+  shapes.push_back({4, 5, 640, 32, false, false});   // four groups per block: per-lane scales
+  shapes.push_back({4, 4, 600, 8, false, false});
+  shapes.push_back({4, 3, 300, 128, false, true});    // input_scale: 32-column steps
   for (const kick::cpu::kernel_set* kernels : testable_kernel_sets()) {
     for (const gq_shape& s : shapes) {
       INFO(kernels->isa << " int" << s.bits << " " << s.rows << "x" << s.cols << " group " << s.group_size << (s.act_order ? " act-order" : "")
@@ -93,6 +100,11 @@ TEST_CASE("cpu kernels: the benchmark's group-quant formats run natively", "[cpu
       auto w = make_synthetic_weight(format, 37, 520, 7);
       REQUIRE(w);
       check_layer(*w->compressed, *kernels, gq_bound(*w->compressed), 1e-5);
+      if (std::string_view(kernels->isa) == "avx512f" && std::string_view(format).starts_with("int4")) {
+        auto lin = kick::cpu::make_compressed_linear(*w->compressed, *kernels);
+        REQUIRE(lin);
+        CHECK((*lin)->kernel_name().find("lane-blocks") != std::string::npos);
+      }
     }
   }
 }
