@@ -3,6 +3,7 @@
 // transposed into the matching order once per call, and each lane's group scale is applied once
 // per block instead of once per decoded vector.
 #include <array>
+#include <bit>
 
 #include "group_quant_kernels.h"
 #include "quant_simd_x86.h"
@@ -39,6 +40,20 @@ constexpr transpose_indices make_transpose_indices() {
 
 inline constexpr transpose_indices k_transpose = make_transpose_indices();
 
+constexpr float power_of_two(int e) { return std::bit_cast<float>(static_cast<std::uint32_t>(e + 127) << 23); }
+
+// Nibble k, masked in place (k < 5: bits 4k .. 4k + 3) or after a shift right by 12 (k >= 5: bits
+// 4k - 12 ..), read as a float is the subnormal code * 2^(4 k' - 149), k' = k or k - 3; x carries
+// 2^(149 - 4 k' - k_block_exponent) and the block's scale 2^k_block_exponent, so products are
+// code * x * 2^-64: normal for |x| > 2^-60, and exact like a conversion.
+constexpr int k_block_exponent = 64;
+constexpr int nibble_position(int k) { return k < 5 ? 4 * k : 4 * k - 12; }
+inline constexpr std::array<float, 8> k_input_scale = [] {
+  std::array<float, 8> a{};
+  for (int k = 0; k < 8; ++k) a[static_cast<std::size_t>(k)] = power_of_two(149 - nibble_position(k) - k_block_exponent);
+  return a;
+}();
+
 KICK_Q_AVX512 KICK_Q_INLINE __m512i index16(const std::int32_t* a) { return _mm512_load_si512(a); }
 
 KICK_Q_AVX512 void block_prepare_avx512(const float* x, const std::int32_t* order, std::int64_t b0, std::int64_t b1, float* xt,
@@ -69,9 +84,7 @@ KICK_Q_AVX512 void block_prepare_avx512(const float* x, const std::int32_t* orde
           const int k = 4 * h + 2 * q + e;
           const __m512 column_k = _mm512_permutex2var_ps(t[2 * h + q], i3[e], t[4 + 2 * h + q]);
           sum = _mm512_add_ps(sum, column_k);
-          // nibble k < 7 decodes as code * 16^k: x carries 16^-k (a power of two: exact)
-          const float unscale = k < 7 ? 1.0f / static_cast<float>(1 << (4 * k)) : 1.0f;
-          _mm512_storeu_ps(out + 16 * k, _mm512_mul_ps(column_k, _mm512_set1_ps(unscale)));
+          _mm512_storeu_ps(out + 16 * k, _mm512_mul_ps(column_k, _mm512_set1_ps(k_input_scale[k])));
         }
       }
     }
@@ -93,25 +106,26 @@ KICK_Q_AVX512 void block_matvec_avx512(const gq_plan& p, std::int64_t r0, std::i
     for (int t = 0; t < NT; ++t) total[t] = _mm512_setzero_ps();
     for (std::int64_t b = b0; b < b1; ++b) {
       const __m512i words = _mm512_loadu_si512(row + b * k_gq_block_lanes);
+      const __m512i high = _mm512_srli_epi32(words, 12);
       const float* xb = xt + (b - b0) * k_gq_block_cols;
       __m512 acc[NT][A];
       for (int t = 0; t < NT; ++t)
         for (int a = 0; a < A; ++a) acc[t][a] = _mm512_setzero_ps();
       for (int k = 0; k < 8; ++k) {
-        const __m512i code = k < 7 ? _mm512_and_si512(words, _mm512_set1_epi32(0xF << (4 * k))) : _mm512_srli_epi32(words, 28);
-        const __m512 q = _mm512_cvtepi32_ps(code);
+        const __m512 q = _mm512_castsi512_ps(_mm512_and_si512(k < 5 ? words : high, _mm512_set1_epi32(0xF << nibble_position(k))));
         for (int t = 0; t < NT; ++t) acc[t][k % A] = _mm512_fmadd_ps(q, _mm512_loadu_ps(xb + t * ld_xt + 16 * k), acc[t][k % A]);
       }
       const std::int32_t* lane_group = p.lane_group + b * k_gq_block_lanes;
       __m512 scale, scale_zero;
       if (lane_group[0] == lane_group[k_gq_block_lanes - 1]) {  // groups never decrease along kernel order
         const float s = s_row[lane_group[0]];
-        scale = _mm512_set1_ps(s);
+        scale = _mm512_set1_ps(s * power_of_two(k_block_exponent));
         scale_zero = _mm512_set1_ps(s * z_row[lane_group[0]]);
       } else {
         const __m512i g = _mm512_loadu_si512(lane_group);
-        scale = _mm512_i32gather_ps(g, s_row, 4);
-        scale_zero = _mm512_mul_ps(scale, _mm512_i32gather_ps(g, z_row, 4));
+        const __m512 s = _mm512_i32gather_ps(g, s_row, 4);
+        scale = _mm512_mul_ps(s, _mm512_set1_ps(power_of_two(k_block_exponent)));
+        scale_zero = _mm512_mul_ps(s, _mm512_i32gather_ps(g, z_row, 4));
       }
       const float* sums = lane_sums + (b - b0) * k_gq_block_lanes;
       for (int t = 0; t < NT; ++t) {

@@ -13,6 +13,16 @@ namespace kick::cpu {
 
 namespace {
 
+// The lane-block kernels read codes as subnormal floats: not under denormals-are-zero (MXCSR bit 6,
+// set by -ffast-math startup code), where the 32-column steps run instead.
+bool subnormals_are_read() {
+#if defined(__x86_64__)
+  return (__builtin_ia32_stmxcsr() & 0x40u) == 0;
+#else
+  return false;
+#endif
+}
+
 // Per 32 columns: their common group, or -1 when they span several.
 std::vector<std::int32_t> step_groups(const std::vector<std::int32_t>& col_group) {
   const auto n_cols = static_cast<std::int64_t>(col_group.size());
@@ -80,7 +90,7 @@ class group_quant_linear final : public compressed_linear {
 
   void matvec(std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
               float* scratch) const override {
-    if (matvec_plan_.lane_group != nullptr) return matvec_blocks(r0, r1, x, n_tokens, y, ldy, scratch);
+    if (matvec_plan_.lane_group != nullptr && subnormals_are_read()) return matvec_blocks(r0, r1, x, n_tokens, y, ldy, scratch);
     const std::int64_t n = n_cols();
     for (std::int64_t t0 = 0; t0 < n_tokens; t0 += k_gq_max_tokens) {
       const std::int64_t nt = std::min(k_gq_max_tokens, n_tokens - t0);

@@ -120,3 +120,17 @@ TEST_CASE("cpu kernels: group-quant bit widths without native kernels fall back 
   REQUIRE(lin);
   CHECK((*lin)->kernel_name().find("decode + dot") != std::string::npos);
 }
+
+#if defined(__x86_64__)
+TEST_CASE("cpu kernels: 4-bit lane blocks are not used under denormals-are-zero", "[cpu-kernels][gq]") {
+  auto w = make_synthetic_weight("int4-g128", 9, 640, 3);
+  REQUIRE(w);
+  const unsigned saved = __builtin_ia32_stmxcsr();
+  __builtin_ia32_ldmxcsr(saved | 0x40u);  // DAZ: the subnormal-coded lane blocks would read zeros
+  for (const kick::cpu::kernel_set* kernels : testable_kernel_sets()) {
+    INFO(kernels->isa);
+    check_layer(*w->compressed, *kernels, gq_bound(*w->compressed), 1e-5);
+  }
+  __builtin_ia32_ldmxcsr(saved);
+}
+#endif
