@@ -24,11 +24,16 @@ TEST_CASE("kickhost bench kernels times every requested format beside the f16 ba
     return;
   }
   REQUIRE(r.exit_code == 0);
-  CHECK_THAT(r.out, Catch::Contains("measured copy bandwidth") && Catch::Contains("vs f16"));
+  CHECK_THAT(r.out, Catch::Contains("measured copy bandwidth") && Catch::Contains("vs f16") && Catch::Contains("FMA peak"));
   const auto doc = nlohmann::json::parse(read_file(dir / "k.json"));
   const std::size_t n_backends = doc["backends"].size();
   REQUIRE(n_backends == (vulkan_plugin_built() ? 2u : 1u));
   for (const auto& b : doc["backends"]) CHECK(b["copy_gb_per_s"].get<double>() > 0.0);
+  // 9 tokens is a matrix product: the cpu's FMA peak is measured and cpu rows compare with it.
+  REQUIRE(doc["cpu_fma_peak"].is_object());
+  CHECK(doc["cpu_fma_peak"]["gflop_per_s"].get<double>() > 0.1);
+  CHECK(std::set<std::string>{"avx512f", "avx2", "scalar"}.contains(doc["cpu_fma_peak"]["isa"].get<std::string>()));
+  CHECK(doc["cpu_fma_peak"]["threads"].get<int>() >= 1);
   // 5 shapes x 2 token counts x 4 formats (f16 added) per backend, except int4-g128 needs no
   // particular width and nf4 neither: every combination is there.
   CHECK(doc["rows"].size() == n_backends * 5 * 2 * 4);
@@ -39,6 +44,12 @@ TEST_CASE("kickhost bench kernels times every requested format beside the f16 ba
     CHECK(row["weight_bytes"].get<std::int64_t>() > 0);
     if (row["format"] == "f16") CHECK(row["speedup_vs_f16"].get<double>() == 1.0);
     else CHECK(row["speedup_vs_f16"].get<double>() > 0.0);
+    if (row["backend"] == "cpu" && row["tokens"] == 9) {
+      CHECK(row["fraction_of_fma_peak"].get<double>() ==
+            Approx(row["gflop_per_s"].get<double>() / doc["cpu_fma_peak"]["gflop_per_s"].get<double>()));
+    } else {
+      CHECK(row["fraction_of_fma_peak"].is_null());
+    }
     // The vulkan backend stores int4 natively: about 3.4x fewer bytes than f16 (4 bits + f32 scale and zero per 128).
     if (row["backend"] == "vulkan" && row["format"] == "int4-g128" && row["cols"] == 96) {
       CHECK(row["ideal_speedup_vs_f16"].get<double>() > 2.5);
