@@ -1,6 +1,8 @@
 // `kickhost bench` end to end, kept tiny: one run of a few tokens on stories260K.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+
 #include "support/test_support.h"
 
 namespace kick::test {
@@ -17,6 +19,24 @@ TEST_CASE("kickhost bench reports prefill and decode speed of stories260K", "[ba
   CHECK(r.out.find("stories260K.bin") != std::string::npos);
   CHECK(r.out.find("synthetic") == std::string::npos);
   CHECK(r.err.find("bench: stories260K.bin: run 1/1") != std::string::npos);
+}
+
+TEST_CASE("kickhost bench measures a make-model directory without a tokenizer, with load time and peak RSS", "[backend][cli]") {
+  const auto model = scratch_dir("bench-make-model") / "tiny";
+  REQUIRE(run_kickhost({"make-model", "--preset", "tiny", "--out", model.string()}).exit_code == 0);
+  const command_result r = run_kickhost({"bench", "--model", model.string(), "--synthetic-layers", "0", "--runs", "1",
+                                         "--prefill-tokens", "4", "--decode-tokens", "2", "--threads", "1"});
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("load s") != std::string::npos);
+  CHECK(r.out.find("peak RSS MiB") != std::string::npos);
+  // "peak RSS (whole process, getrusage): X MiB of Y MiB physical memory" with 0 < X < Y.
+  const std::size_t at = r.out.find("getrusage): ");
+  REQUIRE(at != std::string::npos);
+  double peak_mib = 0, total_mib = 0;
+  REQUIRE(std::sscanf(r.out.c_str() + at, "getrusage): %lf MiB of %lf MiB", &peak_mib, &total_mib) == 2);
+  CHECK(peak_mib > 0.0);
+  CHECK(peak_mib < total_mib);
 }
 
 TEST_CASE("kickhost bench rejects bad options", "[backend][cli]") {
