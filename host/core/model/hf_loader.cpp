@@ -201,7 +201,7 @@ status take_compressed(loaded_model& model, const tensor_index& index, const kic
       const tensor_finder find = [&](const std::string& name) {
         const auto it = index.tensors.find(name);
         if (it == index.tensors.end()) return found_tensor{nullptr, p};
-        return found_tensor{it->second.tensor, it->second.file->path().string()};
+        return found_tensor{it->second.tensor, it->second.file->path().string(), it->second.file->file().get()};
       };
       auto w = layout_from_tensors(find, prefix, kick.layouts[prefix], p);
       if (!w) return w.error();

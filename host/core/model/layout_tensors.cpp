@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "core/model/loader_support.h"
+#include "core/util/release_pages.h"
 #include "kick/format_codec.h"
 
 namespace kick {
@@ -110,6 +111,7 @@ class tensor_reader {
       return fail(status_code::invalid_argument, fmt::format("{}: tensor '{}' size is not whole elements", f.file, name));
     out.resize(t.size_bytes / sizeof(T));
     if (t.size_bytes > 0) std::memcpy(out.data(), t.data, t.size_bytes);  // data may be unaligned
+    if (f.mapping != nullptr) release_mapped_pages(*f.mapping, {t.data, static_cast<std::size_t>(t.size_bytes)});
     return {};
   }
 

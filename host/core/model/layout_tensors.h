@@ -41,9 +41,12 @@ result<std::vector<safetensors_out_tensor>> layout_tensors(const compressed_weig
 nlohmann::json layout_descriptor(const compressed_weight& w);
 
 // A tensor found by name, and the file that holds it (for messages); tensor null when absent.
+// When `mapping` (the file's read-only mapping) is set, the pages a layout tensor is copied from
+// are released afterwards (core/util/release_pages.h), so the layer is not resident twice.
 struct found_tensor {
   const safetensors_tensor* tensor = nullptr;
   std::string file;
+  const mapped_file* mapping = nullptr;
 };
 using tensor_finder = std::function<found_tensor(const std::string& name)>;
 
