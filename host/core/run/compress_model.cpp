@@ -8,6 +8,7 @@
 #include "core/calibrate/block_forward.h"
 #include "core/calibrate/calibration_data.h"
 #include "core/calibrate/layer_statistics.h"
+#include "core/util/release_pages.h"
 #include "kick/format_codec.h"
 
 #ifndef KICK_VERSION
@@ -37,6 +38,16 @@ std::pair<std::int64_t, std::int64_t> linear_shape(const layer_tensors& layer, s
   return {v.n_rows(), v.n_cols()};
 }
 
+// The pages of a replaced weight that lie in one of the model's mapped files leave the process's
+// resident set (read again from the file if ever needed), so that compressing a large model does
+// not hold both its source and its compressed layers resident.
+void release_replaced_weight(const loaded_model& model, const tensor_view& view) {
+  if (view.empty() || view.data == nullptr) return;
+  const std::span<const std::byte> bytes(static_cast<const std::byte*>(view.data),
+                                         static_cast<std::size_t>(view.n_rows() * view.row_stride_bytes()));
+  for (const auto& file : model.files) release_mapped_pages(*file, bytes);
+}
+
 // Compresses one linear layer whose current f32 values are `values` [rows, cols]; afterwards
 // `values` holds the compressed layer densified, and the model's view points at the result.
 result<nlohmann::json> compress_layer(loaded_model& model, std::size_t block, std::size_t slot, method& m,
@@ -55,6 +66,7 @@ result<nlohmann::json> compress_layer(loaded_model& model, std::size_t block, st
   const double bits = checked->bits_per_weight;
   const std::string format = layout_name(compressed->layout);
   tensor_view& view = model.view.layers[block].linear(static_cast<linear_slot>(slot));
+  release_replaced_weight(model, view);
   if (dense) {
     const std::size_t n_bytes = values.size() * sizeof(float);
     auto buffer = std::make_unique<std::byte[]>(n_bytes);
