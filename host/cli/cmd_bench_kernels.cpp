@@ -11,6 +11,7 @@
 
 #include "cli/cli_support.h"
 #include "core/bench/fma_peak.h"
+#include "core/bench/read_bandwidth.h"
 #include "core/bench/synthetic_weights.h"
 #include "core/registry/plugin_instance.h"
 #include "core/run/console_host.h"
@@ -30,6 +31,7 @@ struct kernel_row {
   double bits_per_weight = 0, median_seconds = 0, min_seconds = 0;
   std::int64_t weight_bytes = 0;
   double gbps = 0, gflops = 0, fraction_of_copy = 0, speedup_vs_f16 = 0, ideal_vs_f16 = 0;
+  double fraction_of_read = -1;  // of the CPU's measured read bandwidth: cpu backend rows with tokens <= 8; -1 otherwise
   double fraction_of_fma = -1;  // of the CPU's measured FMA peak: cpu backend rows with tokens > 8; -1 otherwise
 };
 
@@ -72,26 +74,35 @@ result<std::vector<shape>> parse_shapes(const std::string& text) {
   return out;
 }
 
-void print_table(const std::vector<bench_backend>& backends, const std::vector<kernel_row>& rows, const fma_peak& peak) {
+void print_table(const std::vector<bench_backend>& backends, const std::vector<kernel_row>& rows, const read_bandwidth& read,
+                 const fma_peak& peak) {
   for (const bench_backend& b : backends) {
     fmt::print("backend {}: {}\n  measured copy bandwidth {:.1f} GB/s (read + write)\n", b.name, b.description, b.copy_bytes_per_s * 1e-9);
+  }
+  if (read.bytes_per_s > 0) {
+    fmt::print("cpu read bandwidth: {:.1f} GB/s measured (sum of 1 GiB, {} threads); '% read' of cpu rows with at most {} tokens\n",
+               read.bytes_per_s * 1e-9, read.threads, k_fma_min_tokens);
   }
   if (peak.gflops > 0) {
     fmt::print("cpu f32 FMA peak: {:.1f} GFLOP/s measured ({}, {} threads); '% FMA' of rows with more than {} tokens\n", peak.gflops,
                peak.isa, peak.threads, k_fma_min_tokens);
   }
-  fmt::print("\n{:<8} {:>12} {:>6} {:<19} {:>6} {:>9} {:>10} {:>8} {:>7} {:>9} {:>6} {:>7} {:>7}  {}\n", "backend", "shape", "tokens",
-             "format", "bits/w", "MiB read", "median ms", "GB/s", "% copy", "GFLOP/s", "% FMA", "vs f16", "ideal", "kernel");
+  fmt::print("\n{:<8} {:>12} {:>6} {:<19} {:>6} {:>9} {:>10} {:>8} {:>7} {:>6} {:>9} {:>6} {:>7} {:>7}  {}\n", "backend", "shape",
+             "tokens", "format", "bits/w", "MiB read", "median ms", "GB/s", "% copy", "% read", "GFLOP/s", "% FMA", "vs f16", "ideal", "kernel");
+  const auto percent = [](double fraction) { return fraction >= 0 ? fmt::format("{:.0f}%", 100.0 * fraction) : std::string("n/a"); };
   for (const kernel_row& r : rows) {
-    const std::string fma = r.fraction_of_fma >= 0 ? fmt::format("{:.0f}%", 100.0 * r.fraction_of_fma) : std::string("n/a");
-    fmt::print("{:<8} {:>12} {:>6} {:<19} {:>6.2f} {:>9.2f} {:>10.3f} {:>8.2f} {:>6.0f}% {:>9.2f} {:>6} {:>6.2f}x {:>6.2f}x  {}\n", r.backend,
-               fmt::format("{}x{}", r.s.rows, r.s.cols), r.tokens, r.format, r.bits_per_weight, static_cast<double>(r.weight_bytes) / (1 << 20),
-               r.median_seconds * 1e3, r.gbps, 100.0 * r.fraction_of_copy, r.gflops, fma, r.speedup_vs_f16, r.ideal_vs_f16, r.kernel);
+    fmt::print("{:<8} {:>12} {:>6} {:<19} {:>6.2f} {:>9.2f} {:>10.3f} {:>8.2f} {:>6.0f}% {:>6} {:>9.2f} {:>6} {:>6.2f}x {:>6.2f}x  {}\n",
+               r.backend, fmt::format("{}x{}", r.s.rows, r.s.cols), r.tokens, r.format, r.bits_per_weight,
+               static_cast<double>(r.weight_bytes) / (1 << 20), r.median_seconds * 1e3, r.gbps, 100.0 * r.fraction_of_copy,
+               percent(r.fraction_of_read), r.gflops, percent(r.fraction_of_fma), r.speedup_vs_f16, r.ideal_vs_f16, r.kernel);
   }
 }
 
-nlohmann::json to_json(const std::vector<bench_backend>& backends, const std::vector<kernel_row>& rows, const fma_peak& peak) {
+nlohmann::json to_json(const std::vector<bench_backend>& backends, const std::vector<kernel_row>& rows, const read_bandwidth& read,
+                       const fma_peak& peak) {
   nlohmann::json j;
+  j["cpu_read_bandwidth"] = read.bytes_per_s > 0 ? nlohmann::json{{"gb_per_s", read.bytes_per_s * 1e-9}, {"threads", read.threads}}
+                                                 : nlohmann::json(nullptr);
   j["cpu_fma_peak"] = peak.gflops > 0 ? nlohmann::json{{"gflop_per_s", peak.gflops}, {"isa", peak.isa}, {"threads", peak.threads}}
                                       : nlohmann::json(nullptr);
   j["backends"] = nlohmann::json::array();
@@ -103,6 +114,7 @@ nlohmann::json to_json(const std::vector<bench_backend>& backends, const std::ve
                          {"median_seconds", r.median_seconds}, {"min_seconds", r.min_seconds}, {"gb_per_s", r.gbps},
                          {"fraction_of_copy_bandwidth", r.fraction_of_copy}, {"gflop_per_s", r.gflops},
                          {"speedup_vs_f16", r.speedup_vs_f16}, {"ideal_speedup_vs_f16", r.ideal_vs_f16},
+                         {"fraction_of_read_bandwidth", r.fraction_of_read >= 0 ? nlohmann::json(r.fraction_of_read) : nlohmann::json(nullptr)},
                          {"fraction_of_fma_peak", r.fraction_of_fma >= 0 ? nlohmann::json(r.fraction_of_fma) : nlohmann::json(nullptr)}});
   }
   return j;
@@ -188,11 +200,16 @@ int cmd_bench_kernels(const args& a) {
     backends.push_back(std::move(b));
   }
   if (backends.empty()) return report_error("bench kernels", status(status_code::unavailable, "no backend could be created"));
+  read_bandwidth read;
   fma_peak peak;
   const bool has_cpu = std::any_of(backends.begin(), backends.end(), [](const bench_backend& b) { return b.name == "cpu"; });
   if (has_cpu && std::any_of(tokens.begin(), tokens.end(), [](std::int64_t n) { return n > k_fma_min_tokens; })) {
     fmt::print(stderr, "bench kernels: measuring the cpu's f32 FMA peak\n");
     peak = measure_fma_peak();
+  }
+  if (has_cpu && std::any_of(tokens.begin(), tokens.end(), [](std::int64_t n) { return n <= k_fma_min_tokens; })) {
+    fmt::print(stderr, "bench kernels: measuring the cpu's read bandwidth\n");
+    read = measure_read_bandwidth();
   }
 
   std::vector<kernel_row> rows;
@@ -215,6 +232,7 @@ int cmd_bench_kernels(const args& a) {
           r.gflops = 2.0 * static_cast<double>(s.rows * s.cols * n) / t->median_seconds * 1e-9;
           r.fraction_of_copy = b.copy_bytes_per_s > 0 ? r.gbps * 1e9 / b.copy_bytes_per_s : 0.0;
           if (b.name == "cpu" && n > k_fma_min_tokens && peak.gflops > 0) r.fraction_of_fma = r.gflops / peak.gflops;
+          if (b.name == "cpu" && n <= k_fma_min_tokens && read.bytes_per_s > 0) r.fraction_of_read = r.gbps * 1e9 / read.bytes_per_s;
           rows.push_back(r);
         }
       }
@@ -228,10 +246,10 @@ int cmd_bench_kernels(const args& a) {
       }
     }
   }
-  print_table(backends, rows, peak);
+  print_table(backends, rows, read, peak);
   if (!json_path.empty()) {
     std::ofstream out(json_path);
-    out << to_json(backends, rows, peak).dump(2) << "\n";
+    out << to_json(backends, rows, read, peak).dump(2) << "\n";
     if (!out) return report_error("bench kernels", status(status_code::invalid_argument, fmt::format("cannot write {}", json_path)));
   }
   return k_exit_ok;
