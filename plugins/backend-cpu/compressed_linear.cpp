@@ -10,6 +10,10 @@
 
 namespace kick::cpu {
 
+std::int64_t compressed_linear::layout_bytes() const {
+  return static_cast<std::int64_t>(std::llround(storage_bits_per_weight(weight()) * static_cast<double>(n_rows() * n_cols()) / 8.0));
+}
+
 namespace {
 
 class generic_linear final : public compressed_linear {
@@ -17,7 +21,7 @@ class generic_linear final : public compressed_linear {
   generic_linear(const compressed_weight& w, const kernel_set& kernels) : compressed_linear(w), kernels_(&kernels) {}
 
   std::int64_t bytes() const override {
-    return static_cast<std::int64_t>(std::llround(storage_bits_per_weight(weight()) * static_cast<double>(n_rows() * n_cols()) / 8.0));
+    return layout_bytes();
   }
   std::string kernel_name() const override { return std::string(layout_name(weight().layout)) + " " + kernels_->isa + " (decode + dot)"; }
 

@@ -44,6 +44,8 @@ class compressed_linear {
 
  protected:
   explicit compressed_linear(const compressed_weight& w) : weight_(&w) {}
+  // The layout's own storage (kick::storage_bits_per_weight x the weight count), in bytes.
+  std::int64_t layout_bytes() const;
 
  private:
   const compressed_weight* weight_;  // owned by the host, outlives the runner

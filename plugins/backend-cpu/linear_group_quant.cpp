@@ -81,7 +81,7 @@ class group_quant_linear final : public compressed_linear {
   // The layout's bytes; act-order layers read a same-size copy of the codes sorted by group
   // instead of `packed` (and hold both).
   std::int64_t bytes() const override {
-    return static_cast<std::int64_t>(std::llround(storage_bits_per_weight(weight()) * static_cast<double>(n_rows() * n_cols()) / 8.0));
+    return layout_bytes();
   }
 
   std::string kernel_name() const override {

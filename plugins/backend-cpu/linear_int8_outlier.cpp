@@ -87,7 +87,7 @@ class int8_outlier_linear final : public compressed_linear {
   }
 
   std::int64_t bytes() const override {
-    return static_cast<std::int64_t>(std::llround(storage_bits_per_weight(weight()) * static_cast<double>(n_rows() * n_cols()) / 8.0));
+    return layout_bytes();
   }
 
   std::string kernel_name() const override { return "int8-outlier " + isa_; }
