@@ -15,22 +15,10 @@
 #include <vector>
 
 #include "compressed_linear.h"
+#include "kernel_sets.h"
 #include "kick/format_codec.h"
 
 namespace kick::cpu::testing {
-
-// The instruction sets to test: those this machine runs. Unsupported ones are reported (WARN) and skipped.
-inline std::vector<const kernel_set*> testable_kernel_sets() {
-  std::vector<const kernel_set*> sets;
-  for (const char* isa : {"avx512f", "avx2", "generic"}) {
-    if (const kernel_set* k = find_kernels(isa)) {
-      sets.push_back(k);
-    } else {
-      WARN("instruction set " << isa << " is not supported on this machine: its kernels are not tested");
-    }
-  }
-  return sets;
-}
 
 // The row ranges checked for a layer of n_rows rows: all of them, and one that starts past 0.
 inline std::vector<std::pair<std::int64_t, std::int64_t>> row_ranges(std::int64_t n_rows) {

@@ -21,24 +21,14 @@
 #include <vector>
 
 #include "compressed_linear.h"
+#include "kernel_sets.h"
 #include "kick/convert.h"
 #include "kick/format_codec.h"
 #include "linear_sparse.h"
 
 namespace kick::cpu::sparse_testing {
 
-// The instruction sets this machine runs; the others are reported (WARN) and skipped.
-inline std::vector<const kernel_set*> testable_kernel_sets() {
-  std::vector<const kernel_set*> sets;
-  for (const char* isa : {"avx512f", "avx2", "generic"}) {
-    if (const kernel_set* k = find_kernels(isa)) {
-      sets.push_back(k);
-    } else {
-      WARN("instruction set " << isa << " is not supported on this machine: its sparse kernels are not tested");
-    }
-  }
-  return sets;
-}
+using testing::testable_kernel_sets;
 
 inline const char* name_of(sparse_value_type values) { return values == sparse_value_type::f16 ? "f16" : "f32"; }
 
