@@ -46,41 +46,13 @@ cpu_runner::cpu_runner(model_view model, model_vectors vectors, kv_cache cache, 
       rope_(model_.config.head_dim, cache_.n_ctx(), model_.config.rope_theta, model_.config.rope),
       ctx_(kernels, n_threads, widest_input(model_.config, cache_.n_ctx())) {}
 
-status cpu_runner::check_eval(std::span<const std::int32_t> tokens, std::int64_t n_past, logits_mode mode,
-                              std::span<float> logits_out) const {
-  const auto n_tokens = static_cast<std::int64_t>(tokens.size());
-  const std::int64_t n_vocab = model_.config.n_vocab;
-  if (mode != logits_mode::last && mode != logits_mode::all) {
-    return fail(status_code::invalid_argument, "logits mode " + std::to_string(static_cast<int>(mode)) + " is not last (0) or all (1)");
-  }
-  if (n_tokens == 0) return fail(status_code::invalid_argument, "no tokens to evaluate");
-  if (n_past < 0 || n_past > n_cached_) {
-    return fail(status_code::out_of_range, "n_past " + std::to_string(n_past) + " is outside [0, " + std::to_string(n_cached_) +
-                                               "], the cached positions");
-  }
-  if (n_tokens > cache_.n_ctx() - n_past) {
-    return fail(status_code::out_of_range, "n_past " + std::to_string(n_past) + " + " + std::to_string(n_tokens) +
-                                               " tokens exceeds the context length " + std::to_string(cache_.n_ctx()));
-  }
-  for (std::int64_t i = 0; i < n_tokens; ++i) {
-    if (tokens[static_cast<std::size_t>(i)] < 0 || tokens[static_cast<std::size_t>(i)] >= n_vocab) {
-      return fail(status_code::invalid_argument, "token " + std::to_string(i) + " has id " +
-                                                     std::to_string(tokens[static_cast<std::size_t>(i)]) + ", outside [0, " +
-                                                     std::to_string(n_vocab) + ")");
-    }
-  }
-  const std::int64_t n_out = mode == logits_mode::all ? n_tokens : 1;
-  if (static_cast<std::int64_t>(logits_out.size()) / n_vocab < n_out) {
-    return fail(status_code::invalid_argument, "logits buffer holds " + std::to_string(logits_out.size()) + " floats, " +
-                                                   std::to_string(n_out) + " positions x " + std::to_string(n_vocab) +
-                                                   " vocabulary need " + std::to_string(n_out * n_vocab));
-  }
-  return status::success();
-}
-
 status cpu_runner::eval(std::span<const std::int32_t> tokens, std::int64_t n_past, logits_mode mode,
                         std::span<float> logits_out) {
-  if (status s = check_eval(tokens, n_past, mode, logits_out); !s.ok()) return s;
+  if (status s = check_eval_args(tokens, n_past, mode, n_cached_, cache_.n_ctx(), model_.config.n_vocab,
+                                  static_cast<std::int64_t>(logits_out.size()));
+      !s.ok()) {
+    return s;
+  }
   const auto n_tokens = static_cast<std::int64_t>(tokens.size());
   const std::int64_t n_vocab = model_.config.n_vocab;
   n_cached_ = n_past;  // discard the tail first: a failure below leaves a consistent cache

@@ -34,8 +34,6 @@ class cpu_runner final : public model_runner {
   // Tokens evaluated per forward pass; longer inputs run in chunks of this size.
   static constexpr std::int64_t k_max_chunk_tokens = 256;
 
-  status check_eval(std::span<const std::int32_t> tokens, std::int64_t n_past, logits_mode mode,
-                    std::span<float> logits_out) const;
   void ensure_scratch(std::int64_t n_tokens);
   // Runs tokens at positions [pos0, pos0 + n_tokens) and writes the logits of the positions
   // from `first_logit` on (relative to the chunk) into logits, n_vocab floats per position.

@@ -174,33 +174,11 @@ status vk_runner::allocate_state() {
   return status::success();
 }
 
-status vk_runner::check_eval(std::span<const std::int32_t> tokens, std::int64_t n_past, std::int64_t n_out, std::size_t logits_floats) const {
-  const auto n_tokens = static_cast<std::int64_t>(tokens.size());
-  const std::int64_t n_vocab = config_.n_vocab;
-  if (n_tokens == 0) return status(status_code::invalid_argument, "no tokens to evaluate");
-  if (n_past < 0 || n_past > n_cached_) {
-    return status(status_code::out_of_range, fmt::format("n_past {} is outside [0, {}], the cached positions", n_past, n_cached_));
-  }
-  if (n_tokens > n_ctx_ - n_past) {
-    return status(status_code::out_of_range, fmt::format("n_past {} + {} tokens exceeds the context length {}", n_past, n_tokens, n_ctx_));
-  }
-  for (std::int64_t i = 0; i < n_tokens; ++i) {
-    const std::int32_t t = tokens[static_cast<std::size_t>(i)];
-    if (t < 0 || t >= n_vocab) return status(status_code::invalid_argument, fmt::format("token {} has id {}, outside [0, {})", i, t, n_vocab));
-  }
-  if (static_cast<std::int64_t>(logits_floats) / n_vocab < n_out) {
-    return status(status_code::invalid_argument, fmt::format("logits buffer holds {} floats, {} positions x {} vocabulary need {}",
-                                                             logits_floats, n_out, n_vocab, n_out * n_vocab));
-  }
-  return status::success();
-}
-
 status vk_runner::eval(std::span<const std::int32_t> tokens, std::int64_t n_past, logits_mode mode, std::span<float> logits_out) {
-  if (mode != logits_mode::last && mode != logits_mode::all) {
-    return status(status_code::invalid_argument, fmt::format("logits mode {} is not last (0) or all (1)", static_cast<int>(mode)));
+  if (status s = check_eval_args(tokens, n_past, mode, n_cached_, n_ctx_, config_.n_vocab, static_cast<std::int64_t>(logits_out.size()));
+      !s.ok()) {
+    return s;
   }
-  const std::int64_t n_out = mode == logits_mode::all ? static_cast<std::int64_t>(tokens.size()) : 1;
-  if (status s = check_eval(tokens, n_past, n_out, logits_out.size()); !s.ok()) return s;
   const auto n_tokens = static_cast<std::int64_t>(tokens.size());
   const std::int64_t n_vocab = config_.n_vocab;
   n_cached_ = n_past;  // discard the tail first: a failure below leaves a consistent cache
@@ -224,7 +202,7 @@ status vk_runner::eval(std::span<const std::int32_t> tokens, std::int64_t n_past
 status vk_runner::score(std::span<const std::int32_t> tokens, std::int64_t n_past, std::span<const std::int32_t> targets,
                         std::span<double> logprob_out, std::span<std::int32_t> argmax_out) {
   if (status s = check_score_args(tokens.size(), targets, logprob_out.size(), argmax_out.size(), config_.n_vocab); !s.ok()) return s;
-  if (status s = check_eval(tokens, n_past, 0, 0); !s.ok()) return s;
+  if (status s = check_eval_args(tokens, n_past, logits_mode::last, n_cached_, n_ctx_, config_.n_vocab, -1); !s.ok()) return s;
   const auto n_tokens = static_cast<std::int64_t>(tokens.size());
   n_cached_ = n_past;
   const std::int64_t chunk = std::min(k_max_chunk_tokens, n_ctx_);

@@ -63,7 +63,6 @@ class vk_runner final : public model_runner {
   vk_runner(std::shared_ptr<session> s, llama_config config, std::int64_t n_ctx);
   status upload(const model_view& model);
   status allocate_state();
-  status check_eval(std::span<const std::int32_t> tokens, std::int64_t n_past, std::int64_t n_out, std::size_t logits_floats) const;
   // What a chunk returns: the logits of rows [first_logit, n_tokens), or (targets set) every
   // row's log-probability of its target and its argmax.
   struct chunk_output {

@@ -109,6 +109,41 @@ inline std::int64_t argmax_of(const float* row, std::int64_t n) {
   return best;
 }
 
+// Checks eval()'s arguments for a runner whose cache holds n_cached of n_ctx positions: mode,
+// token count and ids, n_past, and room for the logits rows the mode returns (out_of_range or
+// invalid_argument naming the value). score() passes mode last and no logits buffer check
+// (n_logits_floats < 0).
+inline status check_eval_args(std::span<const std::int32_t> tokens, std::int64_t n_past, logits_mode mode, std::int64_t n_cached,
+                              std::int64_t n_ctx, std::int64_t n_vocab, std::int64_t n_logits_floats) {
+  const auto n_tokens = static_cast<std::int64_t>(tokens.size());
+  if (mode != logits_mode::last && mode != logits_mode::all) {
+    return status(status_code::invalid_argument, "logits mode " + std::to_string(static_cast<int>(mode)) + " is not last (0) or all (1)");
+  }
+  if (n_tokens == 0) return status(status_code::invalid_argument, "no tokens to evaluate");
+  if (n_past < 0 || n_past > n_cached) {
+    return status(status_code::out_of_range,
+                  "n_past " + std::to_string(n_past) + " is outside [0, " + std::to_string(n_cached) + "], the cached positions");
+  }
+  if (n_tokens > n_ctx - n_past) {
+    return status(status_code::out_of_range, "n_past " + std::to_string(n_past) + " + " + std::to_string(n_tokens) +
+                                                 " tokens exceeds the context length " + std::to_string(n_ctx));
+  }
+  for (std::int64_t i = 0; i < n_tokens; ++i) {
+    const std::int32_t t = tokens[static_cast<std::size_t>(i)];
+    if (t < 0 || t >= n_vocab) {
+      return status(status_code::invalid_argument, "token " + std::to_string(i) + " has id " + std::to_string(t) + ", outside [0, " +
+                                                       std::to_string(n_vocab) + ")");
+    }
+  }
+  const std::int64_t n_out = mode == logits_mode::all ? n_tokens : 1;
+  if (n_logits_floats >= 0 && n_logits_floats / n_vocab < n_out) {
+    return status(status_code::invalid_argument, "logits buffer holds " + std::to_string(n_logits_floats) + " floats, " +
+                                                     std::to_string(n_out) + " positions x " + std::to_string(n_vocab) + " vocabulary need " +
+                                                     std::to_string(n_out * n_vocab));
+  }
+  return status::success();
+}
+
 // Checks score()'s arguments (lengths, target range).
 inline status check_score_args(std::size_t n_tokens, std::span<const std::int32_t> targets, std::size_t n_logprob, std::size_t n_argmax,
                                std::int64_t n_vocab) {
