@@ -7,6 +7,7 @@
 
 #include "group_quant_kernels.h"
 #include "quant_simd_x86.h"
+#include "token_dispatch.h"
 
 namespace kick::cpu {
 
@@ -145,15 +146,7 @@ KICK_Q_AVX512 void block_matvec_avx512(const gq_plan& p, std::int64_t r0, std::i
 void block_matvec_avx512_any(const gq_plan& p, std::int64_t r0, std::int64_t r1, const float* xt, std::int64_t ld_xt,
                              const float* lane_sums, std::int64_t ld_sums, std::int64_t n_tokens, std::int64_t b0, std::int64_t b1,
                              float* y, std::int64_t ldy, bool accumulate) {
-  switch (n_tokens) {
-    case 1: return block_matvec_avx512<1>(p, r0, r1, xt, ld_xt, lane_sums, ld_sums, b0, b1, y, ldy, accumulate);
-    case 2: return block_matvec_avx512<2>(p, r0, r1, xt, ld_xt, lane_sums, ld_sums, b0, b1, y, ldy, accumulate);
-    case 3: return block_matvec_avx512<3>(p, r0, r1, xt, ld_xt, lane_sums, ld_sums, b0, b1, y, ldy, accumulate);
-    case 4: return block_matvec_avx512<4>(p, r0, r1, xt, ld_xt, lane_sums, ld_sums, b0, b1, y, ldy, accumulate);
-    case 5: return block_matvec_avx512<5>(p, r0, r1, xt, ld_xt, lane_sums, ld_sums, b0, b1, y, ldy, accumulate);
-    case 6: return block_matvec_avx512<6>(p, r0, r1, xt, ld_xt, lane_sums, ld_sums, b0, b1, y, ldy, accumulate);
-    default: return block_matvec_avx512<7>(p, r0, r1, xt, ld_xt, lane_sums, ld_sums, b0, b1, y, ldy, accumulate);
-  }
+  with_token_count<7>(n_tokens, [&]<int T>() { block_matvec_avx512<T>(p, r0, r1, xt, ld_xt, lane_sums, ld_sums, b0, b1, y, ldy, accumulate); });
 }
 
 }  // namespace

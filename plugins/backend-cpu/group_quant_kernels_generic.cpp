@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "group_quant_kernels.h"
+#include "token_dispatch.h"
 
 namespace kick::cpu {
 
@@ -67,15 +68,7 @@ void matvec_rows(const gq_plan& p, std::int64_t r0, std::int64_t r1, const float
 template <int B>
 void matvec_any(const gq_plan& p, std::int64_t r0, std::int64_t r1, const float* xs, std::int64_t ldx, std::int64_t n_tokens,
                 std::int64_t c0, std::int64_t c1, float* y, std::int64_t ldy, bool accumulate) {
-  switch (n_tokens) {
-    case 1: return matvec_rows<B, 1>(p, r0, r1, xs, ldx, c0, c1, y, ldy, accumulate);
-    case 2: return matvec_rows<B, 2>(p, r0, r1, xs, ldx, c0, c1, y, ldy, accumulate);
-    case 3: return matvec_rows<B, 3>(p, r0, r1, xs, ldx, c0, c1, y, ldy, accumulate);
-    case 4: return matvec_rows<B, 4>(p, r0, r1, xs, ldx, c0, c1, y, ldy, accumulate);
-    case 5: return matvec_rows<B, 5>(p, r0, r1, xs, ldx, c0, c1, y, ldy, accumulate);
-    case 6: return matvec_rows<B, 6>(p, r0, r1, xs, ldx, c0, c1, y, ldy, accumulate);
-    default: return matvec_rows<B, 7>(p, r0, r1, xs, ldx, c0, c1, y, ldy, accumulate);
-  }
+  with_token_count<7>(n_tokens, [&]<int T>() { matvec_rows<B, T>(p, r0, r1, xs, ldx, c0, c1, y, ldy, accumulate); });
 }
 
 template <int B>

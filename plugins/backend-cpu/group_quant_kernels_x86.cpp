@@ -6,6 +6,8 @@
 
 #include "group_quant_kernels.h"
 #include "quant_simd_x86.h"
+#include "kernels.h"
+#include "token_dispatch.h"
 
 namespace kick::cpu {
 
@@ -306,26 +308,16 @@ KICK_Q_AVX2 void decode_avx2(const gq_plan& p, std::int64_t r0, std::int64_t r1,
   template <int B>                                                                                                           \
   void matvec_##ISA##_any(const gq_plan& p, std::int64_t r0, std::int64_t r1, const float* xs, std::int64_t ldx,              \
                           std::int64_t n_tokens, std::int64_t c0, std::int64_t c1, float* y, std::int64_t ldy, bool accumulate) { \
-    switch (n_tokens) {                                                                                                      \
-      case 1: return matvec_##ISA<B, 1>(p, r0, r1, xs, ldx, c0, c1, y, ldy, accumulate);                                     \
-      case 2: return matvec_##ISA<B, 2>(p, r0, r1, xs, ldx, c0, c1, y, ldy, accumulate);                                     \
-      case 3: return matvec_##ISA<B, 3>(p, r0, r1, xs, ldx, c0, c1, y, ldy, accumulate);                                     \
-      case 4: return matvec_##ISA<B, 4>(p, r0, r1, xs, ldx, c0, c1, y, ldy, accumulate);                                     \
-      case 5: return matvec_##ISA<B, 5>(p, r0, r1, xs, ldx, c0, c1, y, ldy, accumulate);                                     \
-      case 6: return matvec_##ISA<B, 6>(p, r0, r1, xs, ldx, c0, c1, y, ldy, accumulate);                                     \
-      default: return matvec_##ISA<B, 7>(p, r0, r1, xs, ldx, c0, c1, y, ldy, accumulate);                                    \
-    }                                                                                                                        \
+    with_token_count<7>(n_tokens, [&]<int T>() { matvec_##ISA<B, T>(p, r0, r1, xs, ldx, c0, c1, y, ldy, accumulate); });          \
   }
 KICK_GQ_MATVEC(avx512)
 KICK_GQ_MATVEC(avx2)
 #undef KICK_GQ_MATVEC
 
-bool has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"); }
-
 }  // namespace
 
 gq_kernels gq_kernels_avx512(int bits) {
-  if (!has_avx2() || !__builtin_cpu_supports("avx512f")) return {};
+  if (!cpu_has_avx2_fma_f16c() || !__builtin_cpu_supports("avx512f")) return {};
   switch (bits) {
     case 2: return {matvec_avx512_any<2>, decode_avx512<2>};
     case 3: return {matvec_avx512_any<3>, decode_avx512<3>};
@@ -336,7 +328,7 @@ gq_kernels gq_kernels_avx512(int bits) {
 }
 
 gq_kernels gq_kernels_avx2(int bits) {
-  if (!has_avx2()) return {};
+  if (!cpu_has_avx2_fma_f16c()) return {};
   switch (bits) {
     case 2: return {matvec_avx2_any<2>, decode_avx2<2>};
     case 3: return {matvec_avx2_any<3>, decode_avx2<3>};

@@ -4,6 +4,8 @@
 
 #include "int8_outlier_kernels.h"
 #include "quant_simd_x86.h"
+#include "kernels.h"
+#include "token_dispatch.h"
 
 namespace kick::cpu {
 
@@ -137,31 +139,21 @@ KICK_Q_AVX2 void decode_avx2(const int8_plan& p, std::int64_t r0, std::int64_t r
 #define KICK_INT8_MATVEC(ISA)                                                                                              \
   void matvec_##ISA##_any(const int8_plan& p, std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y, \
                           std::int64_t ldy) {                                                                            \
-    switch (n_tokens) {                                                                                                  \
-      case 1: return matvec_##ISA<1>(p, r0, r1, x, y, ldy);                                                              \
-      case 2: return matvec_##ISA<2>(p, r0, r1, x, y, ldy);                                                              \
-      case 3: return matvec_##ISA<3>(p, r0, r1, x, y, ldy);                                                              \
-      case 4: return matvec_##ISA<4>(p, r0, r1, x, y, ldy);                                                              \
-      case 5: return matvec_##ISA<5>(p, r0, r1, x, y, ldy);                                                              \
-      case 6: return matvec_##ISA<6>(p, r0, r1, x, y, ldy);                                                              \
-      default: return matvec_##ISA<7>(p, r0, r1, x, y, ldy);                                                             \
-    }                                                                                                                    \
+    with_token_count<7>(n_tokens, [&]<int T>() { matvec_##ISA<T>(p, r0, r1, x, y, ldy); });                                \
   }
 KICK_INT8_MATVEC(avx512)
 KICK_INT8_MATVEC(avx2)
 #undef KICK_INT8_MATVEC
 
-bool has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"); }
-
 }  // namespace
 
 int8_kernels int8_kernels_avx512() {
-  if (!has_avx2() || !__builtin_cpu_supports("avx512f")) return {};
+  if (!cpu_has_avx2_fma_f16c() || !__builtin_cpu_supports("avx512f")) return {};
   return {matvec_avx512_any, decode_avx512};
 }
 
 int8_kernels int8_kernels_avx2() {
-  if (!has_avx2()) return {};
+  if (!cpu_has_avx2_fma_f16c()) return {};
   return {matvec_avx2_any, decode_avx2};
 }
 

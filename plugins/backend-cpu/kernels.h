@@ -32,6 +32,10 @@ struct kernel_set {
   }
 };
 
+// AVX2 + FMA + F16C: what every AVX2 kernel of this backend (and, with AVX-512F, every AVX-512
+// kernel) needs; false off x86-64.
+bool cpu_has_avx2_fma_f16c();
+
 // The best kernel set this CPU supports.
 const kernel_set& best_kernels();
 

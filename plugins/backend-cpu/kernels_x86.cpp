@@ -268,20 +268,16 @@ kernel_set make_avx2() {
   return k;
 }
 
-bool has_avx2() {
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-}
-
 }  // namespace
 
 const kernel_set* avx512_kernels() {
   static const kernel_set k = make_avx512();
-  return has_avx2() && __builtin_cpu_supports("avx512f") ? &k : nullptr;
+  return cpu_has_avx2_fma_f16c() && __builtin_cpu_supports("avx512f") ? &k : nullptr;
 }
 
 const kernel_set* avx2_kernels() {
   static const kernel_set k = make_avx2();
-  return has_avx2() ? &k : nullptr;
+  return cpu_has_avx2_fma_f16c() ? &k : nullptr;
 }
 
 #else  // not x86-64
@@ -292,3 +288,15 @@ const kernel_set* avx2_kernels() { return nullptr; }
 #endif
 
 }  // namespace kick::cpu::detail
+
+namespace kick::cpu {
+
+#if defined(__x86_64__) && defined(__GNUC__)
+bool cpu_has_avx2_fma_f16c() {
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+}
+#else
+bool cpu_has_avx2_fma_f16c() { return false; }
+#endif
+
+}  // namespace kick::cpu

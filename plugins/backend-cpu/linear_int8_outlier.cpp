@@ -6,6 +6,7 @@
 
 #include "int8_outlier_kernels.h"
 #include "kick/format_codec.h"
+#include "token_dispatch.h"
 
 namespace kick::cpu {
 
@@ -44,15 +45,7 @@ void matvec_generic(const int8_plan& p, std::int64_t r0, std::int64_t r1, const 
 
 void matvec_generic_any(const int8_plan& p, std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y,
                         std::int64_t ldy) {
-  switch (n_tokens) {
-    case 1: return matvec_generic<1>(p, r0, r1, x, y, ldy);
-    case 2: return matvec_generic<2>(p, r0, r1, x, y, ldy);
-    case 3: return matvec_generic<3>(p, r0, r1, x, y, ldy);
-    case 4: return matvec_generic<4>(p, r0, r1, x, y, ldy);
-    case 5: return matvec_generic<5>(p, r0, r1, x, y, ldy);
-    case 6: return matvec_generic<6>(p, r0, r1, x, y, ldy);
-    default: return matvec_generic<7>(p, r0, r1, x, y, ldy);
-  }
+  with_token_count<7>(n_tokens, [&]<int T>() { matvec_generic<T>(p, r0, r1, x, y, ldy); });
 }
 
 void decode_generic(const int8_plan& p, std::int64_t r0, std::int64_t r1, float* out) {
