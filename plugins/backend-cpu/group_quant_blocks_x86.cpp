@@ -11,7 +11,7 @@
 
 namespace kick::cpu {
 
-#if KICK_QUANT_X86
+#if KICK_SIMD_X86
 
 namespace {
 

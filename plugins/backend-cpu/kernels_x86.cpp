@@ -4,23 +4,16 @@
 
 #include "kernels.h"
 #include "kick/convert.h"
-
-#if defined(__x86_64__) && defined(__GNUC__)
-// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which its middle end reports
-// as -Wuninitialized at every inlined use (GCC bug 105593, fixed in GCC 13).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#define KICK_X86 1
-#endif
+#include "simd_x86.h"
 
 namespace kick::cpu::detail {
 
-#if KICK_X86
+#if KICK_SIMD_X86
 
 namespace {
+
+using simd::hsum16;
+using simd::hsum8;
 
 #define KICK_AVX512 __attribute__((target("avx512f,avx2,fma,f16c")))
 #define KICK_AVX2 __attribute__((target("avx2,fma,f16c")))
@@ -33,15 +26,6 @@ KICK_AVX2 inline float q8_scale(const std::byte* block) {
 }
 
 // ---- AVX-512: 16 lanes -------------------------------------------------------------------
-
-// Horizontal sum by folding halves (GCC 12's _mm512_reduce_add_ps warns -Wuninitialized).
-KICK_AVX512 inline float hsum16(__m512 v) {
-  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
-  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
-  v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
-  v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
-  return _mm512_cvtss_f32(v);
-}
 
 KICK_AVX512 inline __m512 load16_f16(const std::uint16_t* p) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
@@ -148,13 +132,6 @@ KICK_AVX512 void axpy_avx512(float a, const float* x, float* y, std::int64_t n) 
 
 // ---- AVX2: 8 lanes -----------------------------------------------------------------------
 
-KICK_AVX2 inline float hsum8(__m256 v) {
-  __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  __m128 shuf = _mm_movehdup_ps(lo);
-  __m128 sums = _mm_add_ps(lo, shuf);
-  shuf = _mm_movehl_ps(shuf, sums);
-  return _mm_cvtss_f32(_mm_add_ss(sums, shuf));
-}
 KICK_AVX2 inline __m256 load8_f32(const float* p) { return _mm256_loadu_ps(p); }
 KICK_AVX2 inline __m256 load8_f16(const std::uint16_t* p) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));

@@ -6,22 +6,16 @@
 #include <cstring>
 
 #include "sparse_kernels.h"
-
-#if defined(__x86_64__) && defined(__GNUC__)
-// GCC 12's AVX-512 intrinsics warn -Wuninitialized at every inlined use (GCC bug 105593).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#define KICK_X86 1
-#endif
+#include "simd_x86.h"
 
 namespace kick::cpu::sparse {
 
-#if KICK_X86
+#if KICK_SIMD_X86
 
 namespace {
+
+using simd::hsum16;
+using simd::hsum8;
 
 #define KICK_AVX512 __attribute__((target("avx512f,avx2,fma,f16c,popcnt")))
 #define KICK_AVX2 __attribute__((target("avx2,fma,f16c,popcnt")))
@@ -47,14 +41,6 @@ inline std::uint64_t load_word(const std::uint8_t* p) {
 }
 
 // ---- AVX-512 ------------------------------------------------------------------------------
-
-KICK_AVX512 inline float hsum16(__m512 v) {
-  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
-  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
-  v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(1, 0, 3, 2)));
-  v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(2, 3, 0, 1)));
-  return _mm512_cvtss_f32(v);
-}
 
 // Lane k's column in the block: (field k & mask) | base k.
 template <int Bits>
@@ -152,13 +138,6 @@ KICK_AVX512 void decode_avx512(const nm_rows& w, std::int64_t r0, std::int64_t r
 }
 
 // ---- AVX2 ---------------------------------------------------------------------------------
-
-KICK_AVX2 inline float hsum8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // Columns (relative to the half: 0..15) of the 8 lanes of one half of a block.
 template <int Bits>
