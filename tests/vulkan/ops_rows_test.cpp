@@ -1,5 +1,6 @@
 // Conformance of the row reductions: RMS norm against a double-precision reference, and the
-// log-probability/argmax of logits against the host's log_softmax_at (double sum).
+// log-probability/argmax of logits against the host's kick::log_softmax_at and kick::argmax_of
+// (kick/backend.h: float max, double sum; the lowest index on ties).
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -7,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include "kick/backend.h"
 #include "ops.h"
 #include "ops_test_support.h"
 
@@ -42,17 +44,6 @@ TEST_CASE("vulkan ops: rms_norm matches a double reference to 1e-5 relative", "[
   CHECK(kick::test::vulkan_validation_messages() == 0);
 }
 
-namespace {
-// plugins' host reference (host/core/run/lm_service.cpp log_softmax_at): float max, double sum.
-double log_softmax_at(const float* row, std::uint32_t n, std::uint32_t index) {
-  float max_value = row[0];
-  for (std::uint32_t i = 1; i < n; ++i) max_value = std::max(max_value, row[i]);
-  double sum = 0.0;
-  for (std::uint32_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(row[i]) - max_value);
-  return static_cast<double>(row[index]) - max_value - std::log(sum);
-}
-}  // namespace
-
 TEST_CASE("vulkan ops: logprob matches log_softmax to 2e-5 and argmax takes the lowest index", "[vulkan][ops]") {
   KICK_REQUIRE_VULKAN(env);
   test::op_harness h(env);
@@ -84,15 +75,11 @@ TEST_CASE("vulkan ops: logprob matches log_softmax to 2e-5 and argmax takes the 
     for (std::uint32_t t = 0; t < s.n_tokens; ++t) {
       INFO("token " << t);
       const float* row = logits.data() + std::size_t{t} * s.n_vocab;
-      std::uint32_t best = 0;
-      for (std::uint32_t j = 1; j < s.n_vocab; ++j) {
-        if (row[j] > row[best]) best = j;
-      }
-      CHECK(am[t] == best);
+      CHECK(am[t] == kick::argmax_of(row, s.n_vocab));
       if (targets[t] >= s.n_vocab) {
         CHECK(std::isnan(lp[t]));
       } else {
-        const double expected = log_softmax_at(row, s.n_vocab, targets[t]);
+        const double expected = kick::log_softmax_at(row, s.n_vocab, targets[t]);
         CHECK(std::abs(lp[t] - expected) <= 2e-5 + 1e-6 * std::abs(expected));
       }
     }
