@@ -22,14 +22,10 @@ const float* lm_service::logits_row(std::size_t position) const {
 
 status lm_service::evaluate(std::span<const std::int32_t> tokens, std::size_t first_logit) {
   if (tokens.empty()) return fail(status_code::invalid_argument, "nothing to evaluate");
-  if (static_cast<std::int64_t>(tokens.size()) > context_length()) {
-    return fail(status_code::out_of_range,
-                fmt::format("{} tokens exceed the context of {} positions", tokens.size(), context_length()));
-  }
   // Reuse the cached prefix, but always evaluate from first_logit on (logits are not cached).
-  const std::size_t shared = reuse_prefix(tokens, first_logit);
-  // Evaluate in chunks so that the logits buffer stays bounded for long windows.
-  constexpr std::size_t k_chunk_tokens = 512;
+  const auto shared_or = reuse_prefix(tokens, first_logit);
+  if (!shared_or) return shared_or.error();
+  const std::size_t shared = *shared_or;
   logits_first_ = first_logit;
   logits_.assign((tokens.size() - first_logit) * static_cast<std::size_t>(n_vocab_), 0.0f);
   std::vector<float> chunk_logits;
@@ -55,7 +51,11 @@ status lm_service::evaluate(std::span<const std::int32_t> tokens, std::size_t fi
   return status::success();
 }
 
-std::size_t lm_service::reuse_prefix(std::span<const std::int32_t> tokens, std::size_t limit) {
+result<std::size_t> lm_service::reuse_prefix(std::span<const std::int32_t> tokens, std::size_t limit) {
+  if (static_cast<std::int64_t>(tokens.size()) > context_length()) {
+    return fail(status_code::out_of_range,
+                fmt::format("{} tokens exceed the context of {} positions", tokens.size(), context_length()));
+  }
   std::size_t shared = 0;
   limit = std::min({cached_.size(), tokens.size(), limit});
   while (shared < limit && cached_[shared] == tokens[shared]) ++shared;
@@ -65,15 +65,12 @@ std::size_t lm_service::reuse_prefix(std::span<const std::int32_t> tokens, std::
 
 status lm_service::evaluate_scores(std::span<const std::int32_t> tokens, std::size_t first_scored) {
   if (tokens.size() < 2 || first_scored + 1 >= tokens.size()) return fail(status_code::invalid_argument, "nothing to score");
-  if (static_cast<std::int64_t>(tokens.size()) > context_length()) {
-    return fail(status_code::out_of_range,
-                fmt::format("{} tokens exceed the context of {} positions", tokens.size(), context_length()));
-  }
   // Reuse the cached prefix, but always evaluate from first_scored on (scores are not cached).
-  const std::size_t shared = reuse_prefix(tokens, first_scored);
+  const auto shared_or = reuse_prefix(tokens, first_scored);
+  if (!shared_or) return shared_or.error();
+  const std::size_t shared = *shared_or;
   scores_.assign(tokens.size() - 1 - first_scored, 0.0);
   greedy_.assign(scores_.size(), false);
-  constexpr std::size_t k_chunk_tokens = 512;
   std::vector<std::int32_t> targets;
   std::vector<double> logprobs;
   std::vector<std::int32_t> argmaxes;

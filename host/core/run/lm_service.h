@@ -47,8 +47,10 @@ class lm_service final : public lm {
   // scores_ and whether tokens[p + 1] is the argmax in greedy_ (index p - first_scored).
   status evaluate_scores(std::span<const std::int32_t> tokens, std::size_t first_scored);
   // The cached prefix of `tokens` shared with the runner's cache, at most `limit` tokens; the
-  // cache record is cut to it.
-  std::size_t reuse_prefix(std::span<const std::int32_t> tokens, std::size_t limit);
+  // cache record is cut to it. out_of_range when `tokens` exceed the context.
+  result<std::size_t> reuse_prefix(std::span<const std::int32_t> tokens, std::size_t limit);
+  // Tokens per runner call: bounds the logits buffer for long windows.
+  static constexpr std::size_t k_chunk_tokens = 512;
 
   model_runner& runner_;
   const tokenizer& tokenizer_;
