@@ -32,11 +32,8 @@ int cmd_devices(const args& a) {
     if (m.kind != "backend" || (!only.empty() && m.name != only)) continue;
     found = true;
     fmt::print("{}:\n", m.name);
-    param_map defaults;
-    for (const auto& p : m.params) {
-      if (p.default_value) defaults.set(p.name, *p.default_value);
-    }
-    auto b = create_backend(m, services, defaults);
+    auto defaults = resolve_params(m, toml::table{}, m.file.string(), m.file.parent_path());
+    auto b = defaults ? create_backend(m, services, *defaults) : result<plugin_instance<backend>>(std::unexpected(defaults.error()));
     auto lines = b ? (*b)->devices() : result<std::vector<std::string>>(std::unexpected(b.error()));
     if (!lines) {
       fmt::print("  (none: {})\n", lines.error().message());
