@@ -88,4 +88,21 @@ result<cli_backend> resolve_cli_backend(const std::vector<std::string>& plugin_d
   return resolve_cli_plugin(plugin_dirs, "backend", name, sets, "--backend");
 }
 
+std::optional<matrix_shape> parse_matrix_shape(const std::string& text) {
+  const std::size_t x = text.find('x');
+  if (x == std::string::npos) return std::nullopt;
+  matrix_shape out;
+  try {
+    std::size_t used = 0;
+    out.rows = std::stoll(text.substr(0, x), &used);
+    if (used != x) return std::nullopt;
+    out.cols = std::stoll(text.substr(x + 1), &used);
+    if (used != text.size() - x - 1) return std::nullopt;
+  } catch (...) {
+    return std::nullopt;
+  }
+  if (out.rows < 1 || out.cols < 1 || out.rows > 65536 || out.cols > 65536) return std::nullopt;
+  return out;
+}
+
 }  // namespace kick::cli

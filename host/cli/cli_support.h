@@ -2,7 +2,9 @@
 #pragma once
 
 #include <boost/program_options.hpp>
+#include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "cli/commands.h"
@@ -46,5 +48,12 @@ result<cli_plugin> resolve_cli_plugin(const std::vector<std::string>& plugin_dir
                                       const std::vector<std::string>& sets, std::string_view flag);
 result<cli_backend> resolve_cli_backend(const std::vector<std::string>& plugin_dirs, const std::string& name,
                                         const std::vector<std::string>& sets);
+
+// A matrix shape "ROWSxCOLS" (e.g. 11008x4096), both sizes in [1, 65536]; nullopt otherwise.
+struct matrix_shape {
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
+};
+std::optional<matrix_shape> parse_matrix_shape(const std::string& text);
 
 }  // namespace kick::cli

@@ -20,9 +20,7 @@
 namespace kick::cli {
 namespace {
 
-struct shape {
-  std::int64_t rows = 0, cols = 0;
-};
+using shape = matrix_shape;
 
 struct kernel_row {
   std::string backend, format, kernel;
@@ -61,13 +59,11 @@ result<std::vector<shape>> parse_shapes(const std::string& text) {
     } else if (item == "7b") {
       out.insert(out.end(), {{4096, 4096}, {11008, 4096}, {4096, 11008}});
     } else {
-      shape s;
-      char x = 0;
-      std::istringstream in(item);
-      if (!(in >> s.rows >> x >> s.cols) || x != 'x' || s.rows < 1 || s.cols < 1 || !in.eof()) {
-        return fail(status_code::invalid_argument, fmt::format("--shapes: '{}' is not test, 7b or ROWSxCOLS", item));
+      const std::optional<matrix_shape> s = parse_matrix_shape(item);
+      if (!s) {
+        return fail(status_code::invalid_argument, fmt::format("--shapes: '{}' is not test, 7b or ROWSxCOLS (sizes in [1, 65536])", item));
       }
-      out.push_back(s);
+      out.push_back(*s);
     }
   }
   if (out.empty()) return fail(status_code::invalid_argument, "--shapes names no shape");

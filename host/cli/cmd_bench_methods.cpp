@@ -29,21 +29,6 @@ struct shape {
   std::int64_t n_out = 0, n_in = 0;
 };
 
-bool parse_shape(const std::string& text, shape& out) {
-  const std::size_t x = text.find('x');
-  if (x == std::string::npos) return false;
-  try {
-    std::size_t used = 0;
-    out.n_out = std::stoll(text.substr(0, x), &used);
-    if (used != x) return false;
-    out.n_in = std::stoll(text.substr(x + 1), &used);
-    if (used != text.size() - x - 1) return false;
-  } catch (...) {
-    return false;
-  }
-  return out.n_out > 0 && out.n_in > 0 && out.n_out <= 65536 && out.n_in <= 65536;
-}
-
 // Weights ~ N(0, 0.02); inputs with log-normal per-channel scales and a few x20 outlier channels,
 // drawn from a fixed seed so every method sees the same layer.
 std::vector<float> random_weight(const shape& s) {
@@ -98,12 +83,12 @@ int cmd_bench_methods(const args& a) {
   if (shapes_text.empty()) shapes_text = {"4096x4096", "11008x4096", "4096x11008"};
   std::vector<shape> shapes;
   for (const std::string& t : shapes_text) {
-    shape s;
-    if (!parse_shape(t, s)) {
+    const std::optional<matrix_shape> parsed = parse_matrix_shape(t);
+    if (!parsed) {
       fmt::print(stderr, "kickhost bench-methods: error: --shape '{}' is not OUTxIN with sizes in [1, 65536]\n", t);
       return k_exit_usage;
     }
-    shapes.push_back(s);
+    shapes.push_back({parsed->rows, parsed->cols});
   }
   registry_options ro;
   for (const auto& d : plugin_dirs) ro.plugin_dirs.emplace_back(d);
