@@ -5,16 +5,61 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "kick/format_codec.h"
 #include "matmul.h"
 
 namespace kick::cpu {
+
+namespace {
+
+// The last-level cache in bytes (sysfs, then sysconf), or 0 when neither says.
+std::int64_t last_level_cache_bytes() {
+  for (int index = 4; index >= 0; --index) {
+    std::ifstream file("/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/size");
+    std::int64_t size = 0;
+    char unit = 0;
+    if (file >> size) {
+      if (file >> unit) size *= unit == 'M' ? std::int64_t{1} << 20 : unit == 'K' ? std::int64_t{1} << 10 : 1;
+      if (size > 0) return size;
+    }
+  }
+  const long conf = sysconf(_SC_LEVEL3_CACHE_SIZE);
+  return conf > 0 ? conf : 0;
+}
+
+// Reading a buffer of several times the last-level cache (each thread its part, so that every
+// core's private caches are flushed too) before each product: decode reads a model's weights,
+// gigabytes per token, never from cache, so neither does the benchmark.
+class cache_evictor {
+ public:
+  explicit cache_evictor(int n_threads)
+      : n_threads_(n_threads), floats_(static_cast<std::size_t>(std::max<std::int64_t>(std::int64_t{64} << 20, 4 * last_level_cache_bytes())) / sizeof(float)),
+        buffer_(floats_, 1.0f) {}
+
+  void evict() {
+    float total = 0.0f;
+#pragma omp parallel for num_threads(n_threads_) reduction(+ : total) schedule(static)
+    for (std::size_t i = 0; i < floats_; i += 16) total += buffer_[i];  // one read per 64-byte line
+    sink_ = total;
+  }
+
+ private:
+  int n_threads_;
+  std::size_t floats_;
+  std::vector<float> buffer_;
+  volatile float sink_ = 0.0f;
+};
+
+}  // namespace
 
 result<kernel_timing> time_linear(const linear_weight& weight, std::int64_t n_tokens, int warmup, int repeats, const kernel_set& kernels,
                                   int n_threads, sparse_value_type values) {
@@ -45,8 +90,10 @@ result<kernel_timing> time_linear(const linear_weight& weight, std::int64_t n_to
   compute_context ctx(kernels, n_threads, ref.n_cols());
   std::optional<blas_single_thread_scope> blas_scope;
   if (n_tokens >= k_gemm_min_tokens) blas_scope.emplace();
+  cache_evictor evictor(n_threads);
   std::vector<double> seconds;
   for (int i = 0; i < warmup + repeats; ++i) {
+    evictor.evict();
     const auto start = std::chrono::steady_clock::now();
     matmul(ref, x.data(), n_tokens, y.data(), ref.n_rows(), ctx);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
