@@ -50,17 +50,17 @@ std::unique_ptr<compressed_linear> make_generic_compressed_linear(const compress
 }
 
 result<std::unique_ptr<compressed_linear>> make_compressed_linear(const compressed_weight& w, const kernel_set& kernels,
-                                                                  sparse_value_type values) {
+                                                                  linear_options options) {
   if (status s = check_layout(w); !s.ok()) return fail(s.with_context(layout_name(w.layout)));
   if (std::holds_alternative<group_quant_layout>(w.layout))
-    if (auto native = make_group_quant_linear(w, kernels)) return native;
+    if (auto native = make_group_quant_linear(w, kernels, options.activations)) return native;
   if (std::holds_alternative<nf4_layout>(w.layout))
     if (auto native = make_nf4_linear(w, kernels)) return native;
   if (std::holds_alternative<int8_outlier_layout>(w.layout))
     if (auto native = make_int8_outlier_linear(w, kernels)) return native;
   if (std::holds_alternative<nm_sparse_layout>(w.layout))
-    if (auto native = make_nm_linear(w, kernels, values)) return native;
-  if (std::holds_alternative<bitmap_sparse_layout>(w.layout)) return make_bitmap_linear(w, kernels, values);
+    if (auto native = make_nm_linear(w, kernels, options.values)) return native;
+  if (std::holds_alternative<bitmap_sparse_layout>(w.layout)) return make_bitmap_linear(w, kernels, options.values);
   return make_generic_compressed_linear(w, kernels);
 }
 

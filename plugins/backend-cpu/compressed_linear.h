@@ -3,6 +3,7 @@
 // decoder that feeds prefill's tiled sgemm. One implementation per layout and instruction set.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -18,6 +19,17 @@ namespace kick::cpu {
 // the bytes a product reads, the speed the sparse formats exist for; weights differ from
 // densify's by f16 rounding, relative 2^-11). The backend's compressed_values parameter.
 enum class sparse_value_type { f32, f16 };
+
+// How decode kernels of group-quantized layers read activations: f32 (exact products of the
+// layout's weights) or int8 (quantized per 32 columns, then integer dot products: faster, with
+// a rounding of at most 1/254 of each 32 columns' largest |x|; group_quant_q8.h). The backend's
+// activations parameter. Prefill (sgemm) always multiplies in f32.
+enum class activation_type { f32, int8 };
+
+struct linear_options {
+  sparse_value_type values = sparse_value_type::f32;
+  activation_type activations = activation_type::f32;
+};
 
 class compressed_linear {
  public:
@@ -37,6 +49,15 @@ class compressed_linear {
   // least scratch_floats() floats private to the calling thread.
   virtual void matvec(std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
                       float* scratch) const = 0;
+  // Kernels that transform x before reading it (quantized, transposed) do it once per product:
+  // prepare_input writes n_tokens rows of x into `prepared` (prepared_input_bytes(n_tokens) bytes,
+  // 64-byte aligned), then any thread runs matvec_prepared on its rows. 0 bytes: matvec reads x
+  // as it is. matvec itself prepares into a buffer of the calling thread and calls matvec_prepared.
+  virtual std::int64_t prepared_input_bytes(std::int64_t /*n_tokens*/) const { return 0; }
+  virtual void prepare_input(const float* /*x*/, std::int64_t /*n_tokens*/, std::byte* /*prepared*/) const {}
+  virtual void matvec_prepared(std::int64_t /*r0*/, std::int64_t /*r1*/, const std::byte* /*prepared*/, std::int64_t /*n_tokens*/,
+                               float* /*y*/, std::int64_t /*ldy*/) const {}
+
   // out[(r - r0) * n_cols + c] = W[r][c] for r in [r0, r1): the tile prefill multiplies.
   virtual void decode_rows(std::int64_t r0, std::int64_t r1, float* out) const = 0;
 
@@ -52,9 +73,10 @@ class compressed_linear {
 };
 
 // The kernels for `w` on `kernels.isa`, after kick::check_layout (invalid_argument names the
-// layout's problem); sparse layouts hold their values as `values` says. `w` must outlive the result.
+// layout's problem); sparse layouts hold their values as options.values says, group-quantized
+// ones read activations as options.activations says. `w` must outlive the result.
 result<std::unique_ptr<compressed_linear>> make_compressed_linear(const compressed_weight& w, const kernel_set& kernels,
-                                                                  sparse_value_type values = sparse_value_type::f32);
+                                                                  linear_options options = {});
 
 // The portable implementation of every layout: kick::densify_row into scratch, then the
 // kernel set's f32 dot product. The reference the format-specific kernels are tested against.

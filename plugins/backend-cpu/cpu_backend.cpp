@@ -16,7 +16,8 @@ namespace kick::cpu {
 class cpu_backend final : public backend {
  public:
   // Params (validated by the host against backend-cpu.toml): threads (0 = all cores),
-  // compressed_values (f32 | f16: how sparse layers hold their values), kernels
+  // compressed_values (f32 | f16: how sparse layers hold their values), activations (f32 | int8:
+  // how group-quantized layers' decode kernels read x), kernels
   // (auto or an instruction set; with auto, the environment variable KICK_CPU_KERNELS may force
   // one), so tests can check each set this machine supports; an unusable name is an error.
   static result<std::unique_ptr<cpu_backend>> create(const host& services, const param_map& params) {
@@ -47,27 +48,37 @@ class cpu_backend final : public backend {
     if (*values != "f32" && *values != "f16") {
       return fail(status_code::invalid_argument, "parameter compressed_values is '" + *values + "', accepted f32 or f16");
     }
-    return std::make_unique<cpu_backend>(services, *kernels, n_threads, *values == "f16" ? sparse_value_type::f16 : sparse_value_type::f32);
+    auto activations = params.get_string("activations");
+    if (!activations) return fail(activations.error());
+    if (*activations != "f32" && *activations != "int8") {
+      return fail(status_code::invalid_argument, "parameter activations is '" + *activations + "', accepted f32 or int8");
+    }
+    linear_options linear;
+    linear.values = *values == "f16" ? sparse_value_type::f16 : sparse_value_type::f32;
+    linear.activations = *activations == "int8" ? activation_type::int8 : activation_type::f32;
+    return std::make_unique<cpu_backend>(services, *kernels, n_threads, linear);
   }
 
-  cpu_backend(const host& services, const kernel_set& kernels, int n_threads, sparse_value_type values)
-      : host_(&services), kernels_(&kernels), n_threads_(n_threads), values_(values) {
+  cpu_backend(const host& services, const kernel_set& kernels, int n_threads, linear_options linear)
+      : host_(&services), kernels_(&kernels), n_threads_(n_threads), linear_(linear) {
     host_->log(log_level::debug, describe());
   }
 
   std::string describe() const override {
     std::string s = "cpu: " + std::to_string(n_threads_) + (n_threads_ == 1 ? " thread, " : " threads, ");
-    return s.append(kernels_->isa);
+    s.append(kernels_->isa);
+    if (linear_.activations == activation_type::int8) s.append(", int8 activations");
+    return s;
   }
 
   result<std::unique_ptr<model_runner>> load(const model_view& model, const runner_options& options) override {
-    auto runner = cpu_runner::create(model, options, *kernels_, n_threads_, values_, *host_);
+    auto runner = cpu_runner::create(model, options, *kernels_, n_threads_, linear_, *host_);
     if (!runner) return fail(runner.error());
     return std::unique_ptr<model_runner>(std::move(*runner));
   }
 
   result<kernel_timing> time_linear(const linear_weight& weight, std::int64_t n_tokens, int warmup, int repeats) override {
-    return cpu::time_linear(weight, n_tokens, warmup, repeats, *kernels_, n_threads_, values_);
+    return cpu::time_linear(weight, n_tokens, warmup, repeats, *kernels_, n_threads_, linear_);
   }
 
   result<double> copy_bandwidth() override { return cpu::copy_bandwidth(n_threads_); }
@@ -76,7 +87,7 @@ class cpu_backend final : public backend {
   const host* host_;
   const kernel_set* kernels_;
   int n_threads_;
-  sparse_value_type values_;
+  linear_options linear_;
 };
 
 }  // namespace kick::cpu

@@ -12,7 +12,7 @@
 namespace kick::cpu {
 
 result<std::unique_ptr<cpu_runner>> cpu_runner::create(const model_view& model, const runner_options& options,
-                                                       const kernel_set& kernels, int n_threads, sparse_value_type values,
+                                                       const kernel_set& kernels, int n_threads, linear_options linear,
                                                        const host& services) {
   const model_view& view = model;
   if (status s = check_model_view(view); !s.ok()) return fail(s);
@@ -29,7 +29,7 @@ result<std::unique_ptr<cpu_runner>> cpu_runner::create(const model_view& model, 
   // Worth telling only when it is big.
   services.log(cache_mib >= 1024 ? log_level::info : log_level::debug, "kv cache of " + std::to_string(n_ctx) + " positions, " + std::to_string(cache_mib) + " MiB (f32)");
   model_vectors vectors = convert_vectors(view);
-  if (status s = make_compressed_linears(view, kernels, values, vectors); !s.ok()) return fail(s);
+  if (status s = make_compressed_linears(view, kernels, linear, vectors); !s.ok()) return fail(s);
   return std::make_unique<cpu_runner>(view, std::move(vectors), std::move(*cache), kernels, n_threads);
 }
 

@@ -20,7 +20,7 @@ class cpu_runner final : public model_runner {
   // Checks the model (check_model_view), allocates the cache for options.n_ctx positions (the
   // model's n_ctx_train when 0) and precomputes the RoPE tables.
   static result<std::unique_ptr<cpu_runner>> create(const model_view& model, const runner_options& options,
-                                                    const kernel_set& kernels, int n_threads, sparse_value_type values,
+                                                    const kernel_set& kernels, int n_threads, linear_options linear,
                                                     const host& services);
 
   std::int64_t context_length() const override { return cache_.n_ctx(); }

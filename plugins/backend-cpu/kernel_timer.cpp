@@ -62,7 +62,7 @@ class cache_evictor {
 }  // namespace
 
 result<kernel_timing> time_linear(const linear_weight& weight, std::int64_t n_tokens, int warmup, int repeats, const kernel_set& kernels,
-                                  int n_threads, sparse_value_type values) {
+                                  int n_threads, linear_options linear) {
   if (n_tokens < 1 || repeats < 1 || warmup < 0 || (weight.dense == nullptr) == (weight.compressed == nullptr)) {
     return fail(status_code::invalid_argument, "time_linear: needs one weight, n_tokens >= 1, repeats >= 1, warmup >= 0");
   }
@@ -70,7 +70,7 @@ result<kernel_timing> time_linear(const linear_weight& weight, std::int64_t n_to
   std::unique_ptr<compressed_linear> compressed;
   linear_ref ref;
   if (weight.compressed != nullptr) {
-    auto made = make_compressed_linear(*weight.compressed, kernels, values);
+    auto made = make_compressed_linear(*weight.compressed, kernels, linear);
     if (!made) return fail(made.error());
     compressed = std::move(*made);
     ref.compressed = compressed.get();

@@ -14,7 +14,7 @@ namespace kick::cpu {
 // each product the caches are flushed (a buffer of 4x the last-level cache, at least 64 MiB, is
 // read), so decode products read their weights from memory, as in a model's decode step.
 result<kernel_timing> time_linear(const linear_weight& weight, std::int64_t n_tokens, int warmup, int repeats, const kernel_set& kernels,
-                                  int n_threads, sparse_value_type values);
+                                  int n_threads, linear_options linear);
 
 // (bytes read + bytes written) per second of a 256 MiB copy split over n_threads threads, best of five.
 double copy_bandwidth(int n_threads);

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <numeric>
 #include <string>
 #include <vector>
 
 #include "group_quant_kernels.h"
+#include "group_quant_q8.h"
 #include "kick/format_codec.h"
 
 namespace kick::cpu {
@@ -50,7 +52,7 @@ gq_kernels kernels_for(const kernel_set& kernels, int bits) {
 
 class group_quant_linear final : public compressed_linear {
  public:
-  group_quant_linear(const compressed_weight& w, const kernel_set& kernels, gq_kernels k)
+  group_quant_linear(const compressed_weight& w, const kernel_set& kernels, gq_kernels k, activation_type activations)
       : compressed_linear(w), isa_(kernels.isa), kernels_(k) {
     const auto& l = std::get<group_quant_layout>(w.layout);
     const std::int64_t n = w.n_cols;
@@ -76,6 +78,7 @@ class group_quant_linear final : public compressed_linear {
       lane_group_ = lane_groups(sorted ? sorted_col_group_ : layout_col_group_);
       if (!lane_group_.empty()) matvec_plan_.lane_group = lane_group_.data();
     }
+    if (activations == activation_type::int8) plan_q8(l);
   }
 
   // The layout's bytes; act-order layers read a same-size copy of the codes sorted by group
@@ -85,12 +88,20 @@ class group_quant_linear final : public compressed_linear {
   }
 
   std::string kernel_name() const override {
-    return "quant-group int" + std::to_string(matvec_plan_.bits) + " " + isa_ + (matvec_plan_.lane_group != nullptr ? " lane-blocks" : "") + (column_order_.empty() ? "" : " (act-order: codes sorted by group)");
+    const std::string order = column_order_.empty() ? "" : " (act-order: codes sorted by group)";
+    if (q8_matvec_ != nullptr) return "quant-group int" + std::to_string(q8_.bits) + " int8-activations " + q8_isa_ + order;
+    return "quant-group int" + std::to_string(matvec_plan_.bits) + " " + isa_ + (matvec_plan_.lane_group != nullptr ? " lane-blocks" : "") + order;
   }
 
   void matvec(std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
               float* scratch) const override {
-    if (matvec_plan_.lane_group != nullptr && subnormals_are_read()) return matvec_blocks(r0, r1, x, n_tokens, y, ldy, scratch);
+    if (const std::int64_t bytes = prepared_input_bytes(n_tokens); bytes > 0) {
+      thread_local std::vector<std::byte> buffer;
+      if (buffer.size() < static_cast<std::size_t>(bytes) + 64) buffer.resize(static_cast<std::size_t>(bytes) + 64);
+      std::byte* prepared = buffer.data() + (64 - reinterpret_cast<std::uintptr_t>(buffer.data()) % 64) % 64;
+      prepare_input(x, n_tokens, prepared);
+      return matvec_prepared(r0, r1, prepared, n_tokens, y, ldy);
+    }
     const std::int64_t n = n_cols();
     for (std::int64_t t0 = 0; t0 < n_tokens; t0 += k_gq_max_tokens) {
       const std::int64_t nt = std::min(k_gq_max_tokens, n_tokens - t0);
@@ -99,6 +110,27 @@ class group_quant_linear final : public compressed_linear {
       } else {
         matvec_sorted(r0, r1, x + t0 * n, nt, y + t0 * ldy, ldy, scratch);
       }
+    }
+  }
+
+  std::int64_t prepared_input_bytes(std::int64_t n_tokens) const override {
+    if (q8_matvec_ != nullptr) return n_tokens * q8_input_layout::of(q8_).token_bytes();
+    if (!lane_blocks()) return 0;
+    const block_input b = blocks();
+    return n_tokens * (b.xt_floats() + b.sums_floats() + b.tail_cols) * static_cast<std::int64_t>(sizeof(float));
+  }
+
+  void prepare_input(const float* x, std::int64_t n_tokens, std::byte* prepared) const override {
+    if (q8_matvec_ != nullptr) return q8_prepare(q8_, x, n_tokens, prepared);
+    prepare_blocks(x, n_tokens, reinterpret_cast<float*>(prepared));
+  }
+
+  void matvec_prepared(std::int64_t r0, std::int64_t r1, const std::byte* prepared, std::int64_t n_tokens, float* y,
+                       std::int64_t ldy) const override {
+    if (q8_matvec_ == nullptr) return matvec_blocks(r0, r1, reinterpret_cast<const float*>(prepared), n_tokens, y, ldy);
+    const std::int64_t token_bytes = q8_input_layout::of(q8_).token_bytes();
+    for (std::int64_t t0 = 0; t0 < n_tokens; t0 += k_gq_max_tokens) {
+      q8_matvec_(q8_, r0, r1, prepared + t0 * token_bytes, std::min(k_gq_max_tokens, n_tokens - t0), y + t0 * ldy, ldy);
     }
   }
 
@@ -179,36 +211,75 @@ class group_quant_linear final : public compressed_linear {
     return lanes;
   }
 
-  // 4-bit lane blocks: per pass of tokens, blocks of columns whose prepared input fits the scratch
-  // (n_cols floats), then the last partial block (columns past n_cols / 128 * 128) by 32-column steps.
-  void matvec_blocks(std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
-                     float* scratch) const {
-    const std::int64_t n = n_cols(), n_blocks = n / k_gq_block_cols, tail0 = n_blocks * k_gq_block_cols;
+  // 4-bit lane blocks: the prepared input of each token is every block's transposed columns, then
+  // every block's lane sums, then the columns past n_cols / 128 * 128 (in kernel order).
+  struct block_input {
+    std::int64_t n_blocks, tail0, tail_cols;
+    std::int64_t xt_floats() const { return n_blocks * k_gq_block_cols; }
+    std::int64_t sums_floats() const { return n_blocks * k_gq_block_lanes; }
+  };
+  block_input blocks() const {
+    const std::int64_t n = n_cols(), n_blocks = n / k_gq_block_cols;
+    return {n_blocks, n_blocks * k_gq_block_cols, n - n_blocks * k_gq_block_cols};
+  }
+
+  void prepare_blocks(const float* x, std::int64_t n_tokens, float* out) const {
+    const block_input b = blocks();
+    const std::int64_t n = n_cols();
     const std::int32_t* order = column_order_.empty() ? nullptr : column_order_.data();
-    const std::int64_t per_pass = std::min(k_gq_max_tokens, n / k_block_floats);
-    for (std::int64_t t0 = 0; t0 < n_tokens; t0 += per_pass) {
-      const std::int64_t nt = std::min(per_pass, n_tokens - t0);
-      const std::int64_t chunk = std::clamp<std::int64_t>(n / (nt * k_block_floats), 1, n_blocks);
-      float* xt = scratch;
-      float* sums = scratch + nt * chunk * k_gq_block_cols;
-      for (std::int64_t b0 = 0; b0 < n_blocks; b0 += chunk) {
-        const std::int64_t b1 = std::min(b0 + chunk, n_blocks);
-        for (std::int64_t t = 0; t < nt; ++t)
-          kernels_.block_prepare(x + (t0 + t) * n, order, b0, b1, xt + t * chunk * k_gq_block_cols, sums + t * chunk * k_gq_block_lanes);
-        kernels_.block_matvec(matvec_plan_, r0, r1, xt, chunk * k_gq_block_cols, sums, chunk * k_gq_block_lanes, nt, b0, b1,
-                              y + t0 * ldy, ldy, b0 > 0);
-      }
-      if (tail0 == n) continue;
-      if (order == nullptr) {
-        kernels_.matvec(matvec_plan_, r0, r1, x + t0 * n + tail0, n, nt, tail0, n, y + t0 * ldy, ldy, true);
-        continue;
-      }
-      for (std::int64_t t = 0; t < nt; ++t) {
-        for (std::int64_t c = tail0; c < n; ++c) scratch[c - tail0] = x[(t0 + t) * n + order[c]];
-        kernels_.matvec(matvec_plan_, r0, r1, scratch, n - tail0, 1, tail0, n, y + (t0 + t) * ldy, ldy, true);
+    float* xt = out;
+    float* sums = xt + n_tokens * b.xt_floats();
+    float* tail = sums + n_tokens * b.sums_floats();
+    for (std::int64_t t = 0; t < n_tokens; ++t) {
+      kernels_.block_prepare(x + t * n, order, 0, b.n_blocks, xt + t * b.xt_floats(), sums + t * b.sums_floats());
+      for (std::int64_t c = b.tail0; c < n; ++c) tail[t * b.tail_cols + c - b.tail0] = x[t * n + (order != nullptr ? order[c] : c)];
+    }
+  }
+
+  void matvec_blocks(std::int64_t r0, std::int64_t r1, const float* prepared, std::int64_t n_tokens, float* y, std::int64_t ldy) const {
+    const block_input b = blocks();
+    const float* xt = prepared;
+    const float* sums = xt + n_tokens * b.xt_floats();
+    const float* tail = sums + n_tokens * b.sums_floats();
+    for (std::int64_t t0 = 0; t0 < n_tokens; t0 += k_gq_max_tokens) {
+      const std::int64_t nt = std::min(k_gq_max_tokens, n_tokens - t0);
+      kernels_.block_matvec(matvec_plan_, r0, r1, xt + t0 * b.xt_floats(), b.xt_floats(), sums + t0 * b.sums_floats(), b.sums_floats(), nt, 0,
+                            b.n_blocks, y + t0 * ldy, ldy, false);
+      if (b.tail_cols > 0) {
+        kernels_.matvec(matvec_plan_, r0, r1, tail + t0 * b.tail_cols, b.tail_cols, nt, b.tail0, n_cols(), y + t0 * ldy, ldy, true);
       }
     }
   }
+
+  // int8 activations (group_quant_q8.h): whether this layer can, and its plan.
+  void plan_q8(const group_quant_layout& l) {
+    const std::int64_t n = n_cols();
+    if ((l.bits != 2 && l.bits != 4 && l.bits != 8) || n % k_q8_step_cols != 0) return;
+    const bool sorted = !column_order_.empty();
+    const std::vector<std::int32_t>& steps = sorted ? sorted_steps_ : layout_steps_;
+    if (std::any_of(steps.begin(), steps.end(), [](std::int32_t g) { return g < 0; })) return;
+    if (!q8_tables_.build(l.bits, n, l.n_groups, steps)) return;
+    q8_.bits = l.bits;
+    q8_.n_rows = n_rows();
+    q8_.n_cols = n;
+    q8_.n_groups = l.n_groups;
+    q8_.bytes_per_row = n * l.bits / 8;
+    q8_.n_chunks = (q8_.bytes_per_row + k_q8_chunk_bytes - 1) / k_q8_chunk_bytes;
+    q8_.codes = reinterpret_cast<const std::uint8_t*>(sorted ? sorted_packed_.data() : l.packed.data());
+    q8_.scales = l.scales.data();
+    q8_.zeros = l.zeros.data();
+    q8_.step_group = steps.data();
+    q8_.chunk_group = q8_tables_.chunk_group.data();
+    q8_.lane_offset = q8_tables_.lane_offset.data();
+    q8_.group_mask = q8_tables_.group_mask.data();
+    q8_.inv_input_scale = inv_input_scale_.empty() ? nullptr : inv_input_scale_.data();
+    q8_.column_order = sorted ? column_order_.data() : nullptr;
+    q8_matvec_ = isa_ == "avx512f" ? q8_matvec_avx512_vnni() : nullptr;
+    q8_isa_ = q8_matvec_ != nullptr ? "avx512-vnni" : "generic";
+    if (q8_matvec_ == nullptr) q8_matvec_ = q8_matvec_generic();
+  }
+
+  bool lane_blocks() const { return matvec_plan_.lane_group != nullptr && subnormals_are_read(); }
 
   std::string isa_;
   gq_kernels kernels_;
@@ -218,15 +289,19 @@ class group_quant_linear final : public compressed_linear {
   std::vector<std::uint32_t> sorted_packed_;
   std::vector<float> inv_input_scale_;
   gq_plan decode_plan_, matvec_plan_;
+  q8_tables q8_tables_;
+  q8_plan q8_;
+  q8_matvec_fn q8_matvec_ = nullptr;  // set when this layer decodes with int8 activations
+  std::string q8_isa_;
 };
 
 }  // namespace
 
-std::unique_ptr<compressed_linear> make_group_quant_linear(const compressed_weight& w, const kernel_set& kernels) {
+std::unique_ptr<compressed_linear> make_group_quant_linear(const compressed_weight& w, const kernel_set& kernels, activation_type activations) {
   const auto& l = std::get<group_quant_layout>(w.layout);
   const gq_kernels k = kernels_for(kernels, l.bits);
   if (k.matvec == nullptr) return nullptr;
-  return std::make_unique<group_quant_linear>(w, kernels, k);
+  return std::make_unique<group_quant_linear>(w, kernels, k, activations);
 }
 
 }  // namespace kick::cpu

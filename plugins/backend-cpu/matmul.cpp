@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cblas.h>
+#include <cstdint>
 #include <omp.h>
 
 namespace kick::cpu {
@@ -11,6 +12,15 @@ compute_context::compute_context(const kernel_set& kernels, int n_threads, std::
   for (int i = 0; i < n_threads; ++i) {
     scratch_.push_back(std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(scratch_floats_)));
   }
+}
+
+std::byte* compute_context::prepared_input(std::size_t job, std::int64_t bytes) {
+  if (prepared_.size() <= job) prepared_.resize(job + 1);
+  std::vector<std::byte>& buffer = prepared_[job];
+  const auto needed = static_cast<std::size_t>(bytes) + 64;
+  if (buffer.size() < needed) buffer.resize(needed);
+  const auto address = reinterpret_cast<std::uintptr_t>(buffer.data());
+  return buffer.data() + ((64 - address % 64) % 64);
 }
 
 blas_single_thread_scope::blas_single_thread_scope() : previous_(openblas_get_num_threads()) {
@@ -50,6 +60,17 @@ void matvec(std::span<const linear_job> jobs, const float* x, std::int64_t n_tok
   const std::int64_t n_rows = ranges.begin[jobs.size()];
   const std::int64_t n_cols = jobs[0].w.n_cols();
   const bool parallel = n_rows * n_cols * n_tokens >= k_parallel_min_work;
+  // Inputs the kernels transform (quantize, transpose) are prepared once here, not per row chunk.
+  const std::byte* prepared[k_max_group_jobs] = {};
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    const compressed_linear* c = jobs[j].w.compressed;
+    if (c == nullptr) continue;
+    if (const std::int64_t bytes = c->prepared_input_bytes(n_tokens); bytes > 0) {
+      std::byte* buffer = ctx.prepared_input(j, bytes);
+      c->prepare_input(x, n_tokens, buffer);
+      prepared[j] = buffer;
+    }
+  }
   // Rows in chunks of 16 so that neighbouring threads rarely share a cache line of y; a chunk
   // never spans two jobs.
   constexpr std::int64_t k_chunk = 16;
@@ -63,6 +84,10 @@ void matvec(std::span<const linear_job> jobs, const float* x, std::int64_t n_tok
     const linear_job& job = jobs[j];
     const std::int64_t r0 = first * k_chunk;
     const std::int64_t r1 = std::min(r0 + k_chunk, job.w.n_rows());
+    if (prepared[j] != nullptr) {
+      job.w.compressed->matvec_prepared(r0, r1, prepared[j], n_tokens, job.y, job.ldy);
+      continue;
+    }
     if (job.w.compressed != nullptr) {
       job.w.compressed->matvec(r0, r1, x, n_tokens, job.y, job.ldy, ctx.scratch(omp_get_thread_num()));
       continue;

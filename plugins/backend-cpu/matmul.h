@@ -1,6 +1,7 @@
 // Linear layers: y = x W^T for a stored weight W [n_out, n_in] and f32 activations.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -24,6 +25,9 @@ class compute_context {
   // scratch_floats() floats private to OpenMP thread `thread`.
   float* scratch(int thread) { return scratch_[static_cast<std::size_t>(thread)].get(); }
   std::int64_t scratch_floats() const { return scratch_floats_; }
+  // A 64-byte aligned buffer of at least `bytes` for the prepared input of job `job` of a group
+  // (compressed_linear::prepare_input), kept for the next product.
+  std::byte* prepared_input(std::size_t job, std::int64_t bytes);
 
   static constexpr std::int64_t k_scratch_floats = std::int64_t{1} << 18;  // 1 MiB per thread
 
@@ -32,6 +36,7 @@ class compute_context {
   int n_threads_;
   std::int64_t scratch_floats_;
   std::vector<std::unique_ptr<float[]>> scratch_;
+  std::vector<std::vector<std::byte>> prepared_;
 };
 
 // A linear layer's weight: a dense tensor read in place in its dtype, or a compressed layer
@@ -54,7 +59,7 @@ struct linear_job {
 // x (so their weights have the same n_cols), in one parallel region: Q/K/V or gate/up need one
 // fork and join instead of several. Few tokens: a threaded matrix-vector product over rows that
 // converts weights on the fly and reads each row once for all tokens (compressed layers: their
-// own matvec kernels). Many tokens: blocks of rows are converted to f32 in per-thread scratch
+// own matvec kernels, after preparing x once on the calling thread when they transform it). Many tokens: blocks of rows are converted to f32 in per-thread scratch
 // (f32 rows are used in place; compressed layers decode their rows) and multiplied with
 // cblas_sgemm. Callers hold a blas_single_thread_scope while calling.
 void matmul_group(std::span<const linear_job> jobs, const float* x, std::int64_t n_tokens, compute_context& ctx);

@@ -36,13 +36,13 @@ model_vectors convert_vectors(const model_view& model) {
   return v;
 }
 
-status make_compressed_linears(const model_view& model, const kernel_set& kernels, sparse_value_type values, model_vectors& out) {
+status make_compressed_linears(const model_view& model, const kernel_set& kernels, linear_options options, model_vectors& out) {
   out.compressed.resize(model.layers.size());
   for (std::size_t i = 0; i < model.layers.size(); ++i) {
     for (std::size_t slot = 0; slot < k_n_linear_slots; ++slot) {
       const compressed_weight* w = model.layers[i].compressed[slot];
       if (w == nullptr) continue;
-      auto made = make_compressed_linear(*w, kernels, values);
+      auto made = make_compressed_linear(*w, kernels, options);
       if (!made) return made.error().with_context("blk." + std::to_string(i) + ".linear" + std::to_string(slot));
       out.compressed[i][slot] = std::move(*made);
     }

@@ -29,7 +29,7 @@ struct model_vectors {
 
 // The kernels of every compressed linear layer of `model`, in their own formats (nothing is
 // densified); the layouts are checked first (invalid_argument names the layer).
-status make_compressed_linears(const model_view& model, const kernel_set& kernels, sparse_value_type values, model_vectors& out);
+status make_compressed_linears(const model_view& model, const kernel_set& kernels, linear_options options, model_vectors& out);
 
 // Converts the norms and biases of a checked model to f32.
 model_vectors convert_vectors(const model_view& model);

@@ -49,7 +49,7 @@ result<std::unique_ptr<backend>> open_vulkan_backend(const host& services, const
 }
 
 result<std::unique_ptr<backend>> open_cpu_backend(const host& services, std::int64_t threads, std::string_view kernels,
-                                                  std::string_view compressed_values) {
+                                                  std::string_view compressed_values, std::string_view activations) {
   const plugin_library& library = cpu_plugin();
   REQUIRE(std::string(library.info->kind) == "backend");
   REQUIRE(library.info->create_backend != nullptr);
@@ -57,6 +57,7 @@ result<std::unique_ptr<backend>> open_cpu_backend(const host& services, std::int
   params.set("threads", threads);
   params.set("kernels", kernels.empty() ? std::string("auto") : std::string(kernels));
   params.set("compressed_values", std::string(compressed_values));
+  params.set("activations", std::string(activations));
   return library.info->create_backend(services, params);
 }
 

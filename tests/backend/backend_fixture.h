@@ -27,7 +27,8 @@ class test_host final : public host {
 // The cpu backend from the built plugin with parameter threads (0 = all cores). `kernels`, when
 // not empty, forces a kernel set through the kernels parameter. Returns the error of create_backend.
 result<std::unique_ptr<backend>> open_cpu_backend(const host& services, std::int64_t threads = 0,
-                                                  std::string_view kernels = {}, std::string_view compressed_values = "f32");
+                                                  std::string_view kernels = {}, std::string_view compressed_values = "f32",
+                                                  std::string_view activations = "f32");
 
 // The vulkan backend from the built plugin (KICK_VULKAN_VALIDATION=1 in the environment turns the
 // validation layer on). unavailable when the plugin is not built or the machine has no Vulkan

@@ -193,4 +193,36 @@ TEST_CASE("cpu backend: f16 sparse values stay within f16 rounding of the exact 
 }
 
 }  // namespace
+TEST_CASE("cpu backend: int8 activations change decode within quantization error and leave prefill exact", "[backend][cpu]") {
+  test_host host;
+  llama_config c = tiny_configs().front().config;
+  c.n_embd = 128, c.n_ff = 256, c.head_dim = 32;
+  const compressed_model model = compress_all(c, 23);
+  const std::vector<std::int32_t> tokens = random_tokens(c.n_vocab, 9, 6);
+  auto exact = open_cpu_backend(host, 0, {}, "f32", "f32");
+  auto int8 = open_cpu_backend(host, 0, {}, "f32", "int8");
+  REQUIRE(exact);
+  REQUIRE(int8);
+  auto exact_runner = load_runner(**exact, model.base.view);
+  auto int8_runner = load_runner(**int8, model.base.view);
+  // Decode, one token at a time: the group-quantized layers read int8 activations.
+  std::vector<float> want, got;
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const auto one = std::span(tokens).subspan(i, 1);
+    const std::vector<float> w = eval_all(*exact_runner, c.n_vocab, one, static_cast<std::int64_t>(i));
+    const std::vector<float> g = eval_all(*int8_runner, c.n_vocab, one, static_cast<std::int64_t>(i));
+    want.insert(want.end(), w.begin(), w.end());
+    got.insert(got.end(), g.begin(), g.end());
+  }
+  const double error = relative_error(got, want);
+  CHECK(error < 5e-2);  // activations rounded to 1/254 of each 32 columns' largest |x|
+  CHECK(error > 0.0);   // the option takes effect
+  // Prefill of 9 tokens multiplies in f32 whatever the option says.
+  const std::vector<float> exact_prefill = eval_all(*exact_runner, c.n_vocab, tokens, 0);
+  CHECK(eval_all(*int8_runner, c.n_vocab, tokens, 0) == exact_prefill);
+  auto bad = open_cpu_backend(host, 0, {}, "f32", "int4");
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message(), Catch::Contains("activations"));
+}
+
 }  // namespace kick::test

@@ -41,6 +41,7 @@ struct fixture {
     params.set("threads", std::int64_t{1});
     params.set("kernels", std::string("auto"));
     params.set("compressed_values", std::string("f32"));
+    params.set("activations", std::string("f32"));
     auto s = kick::open_backend_session(**manifest, params, model, n_ctx, services);
     REQUIRE(s.has_value());
     session = std::move(*s);

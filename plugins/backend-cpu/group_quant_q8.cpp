@@ -1,0 +1,156 @@
+// int8-activation decode of group-quantized layers: the chunk tables, the activation
+// quantization every kernel shares, and the portable kernel (the reference of the VNNI one).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "group_quant_q8.h"
+#include "token_dispatch.h"
+
+namespace kick::cpu {
+
+bool q8_tables::build(int bits, std::int64_t n_cols, std::int64_t n_groups, const std::vector<std::int32_t>& step_group) {
+  const std::int64_t per = 8 / bits, chunk_cols = k_q8_chunk_bytes * per, lane_cols = 4 * per;
+  const std::int64_t n_chunks = (n_cols + chunk_cols - 1) / chunk_cols;
+  chunk_group.assign(static_cast<std::size_t>(n_chunks), 0);
+  lane_offset.assign(static_cast<std::size_t>(n_chunks * k_q8_lanes), 0);
+  group_mask.assign(static_cast<std::size_t>(n_chunks), 0);
+  for (std::int64_t ch = 0; ch < n_chunks; ++ch) {
+    const std::int32_t g0 = step_group[static_cast<std::size_t>(ch * chunk_cols / k_q8_step_cols)];
+    chunk_group[static_cast<std::size_t>(ch)] = g0;
+    for (std::int64_t i = 0; i < k_q8_lanes; ++i) {
+      const std::int64_t c = ch * chunk_cols + i * lane_cols;
+      if (c >= n_cols) continue;  // past the row: its codes load as 0
+      const std::int32_t offset = step_group[static_cast<std::size_t>(c / k_q8_step_cols)] - g0;
+      if (offset < 0 || offset >= k_q8_lanes) return false;
+      lane_offset[static_cast<std::size_t>(ch * k_q8_lanes + i)] = offset;
+    }
+    const std::int64_t valid = std::clamp<std::int64_t>(n_groups - g0, 0, k_q8_lanes);
+    group_mask[static_cast<std::size_t>(ch)] = static_cast<std::uint16_t>((std::uint32_t{1} << valid) - 1u);
+  }
+  return true;
+}
+
+namespace {
+
+std::int64_t round_up_64(std::int64_t bytes) { return (bytes + 63) / 64 * 64; }
+
+// Round half to even of |v| < 2^22 under the default rounding mode, branch-free and exact.
+inline float round_even(float v) {
+  constexpr float magic = 12582912.0f;  // 1.5 * 2^23
+  return (v + magic) - magic;
+}
+
+}  // namespace
+
+q8_input_layout q8_input_layout::of(const q8_plan& p) {
+  q8_input_layout l;
+  l.xq_bytes = p.n_chunks * k_q8_chunk_bytes * p.per();
+  l.lane_scale_bytes = p.n_chunks * k_q8_lanes * static_cast<std::int64_t>(sizeof(float));
+  l.group_sum_bytes = round_up_64(p.n_groups * static_cast<std::int64_t>(sizeof(float)));
+  l.x_bytes = round_up_64(p.n_cols * static_cast<std::int64_t>(sizeof(float)));
+  return l;
+}
+
+void q8_prepare(const q8_plan& p, const float* x, std::int64_t n_tokens, std::byte* out) {
+  const q8_input_layout l = q8_input_layout::of(p);
+  const std::int64_t n = p.n_cols, per = p.per(), chunk_cols = p.chunk_cols(), lane_cols = 4 * per;
+  for (std::int64_t t = 0; t < n_tokens; ++t) {
+    std::byte* base = out + t * l.token_bytes();
+    auto* xq = reinterpret_cast<std::int8_t*>(base);
+    auto* lane_scale = reinterpret_cast<float*>(base + l.xq_bytes);
+    auto* group_sum = reinterpret_cast<float*>(base + l.xq_bytes + l.lane_scale_bytes);
+    auto* xk = reinterpret_cast<float*>(base + l.xq_bytes + l.lane_scale_bytes + l.group_sum_bytes);
+    const float* xt = x + t * n;
+    // x in kernel order.
+    if (p.column_order != nullptr) {
+      for (std::int64_t c = 0; c < n; ++c) xk[c] = xt[p.column_order[c]];
+    } else {
+      std::memcpy(xk, xt, static_cast<std::size_t>(n) * sizeof(float));
+    }
+    if (p.inv_input_scale != nullptr) {
+#pragma omp simd
+      for (std::int64_t c = 0; c < n; ++c) xk[c] *= p.inv_input_scale[c];
+    }
+    std::memset(xq, 0, static_cast<std::size_t>(l.xq_bytes));
+    std::memset(lane_scale, 0, static_cast<std::size_t>(l.lane_scale_bytes));
+    std::fill(group_sum, group_sum + p.n_groups, 0.0f);
+    for (std::int64_t s = 0; s < n / k_q8_step_cols; ++s) {
+      const float* v = xk + s * k_q8_step_cols;
+      float amax = 0.0f;
+#pragma omp simd reduction(max : amax)
+      for (int i = 0; i < k_q8_step_cols; ++i) amax = std::max(amax, std::fabs(v[i]));
+      const float inv = amax > 0.0f ? 127.0f / amax : 0.0f, scale = amax / 127.0f;
+      std::int32_t sum = 0;
+      for (int i = 0; i < k_q8_step_cols; ++i) {
+        const std::int64_t c = s * k_q8_step_cols + i;
+        const auto q = static_cast<std::int8_t>(round_even(v[i] * inv));
+        sum += q;
+        const std::int64_t ch = c / chunk_cols, in_chunk = c % chunk_cols;
+        xq[(ch * per + in_chunk % per) * k_q8_chunk_bytes + in_chunk / per] = q;
+      }
+      for (std::int64_t c = s * k_q8_step_cols; c < (s + 1) * k_q8_step_cols; c += lane_cols) {
+        lane_scale[c / chunk_cols * k_q8_lanes + c % chunk_cols / lane_cols] = scale;
+      }
+      group_sum[p.step_group[s]] += scale * static_cast<float>(sum);
+    }
+  }
+}
+
+namespace {
+
+template <int B, int NT>
+void matvec_rows(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared, float* y, std::int64_t ldy) {
+  constexpr int per = 8 / B;
+  constexpr std::uint32_t mask = (1u << B) - 1u;
+  const q8_input_layout l = q8_input_layout::of(p);
+  for (std::int64_t r = r0; r < r1; ++r) {
+    const std::uint8_t* row = p.codes + r * p.bytes_per_row;
+    const float* sw = p.scales + r * p.n_groups;
+    const float* zw = p.zeros + r * p.n_groups;
+    for (int t = 0; t < NT; ++t) {
+      const std::byte* base = prepared + t * l.token_bytes();
+      const auto* xq = reinterpret_cast<const std::int8_t*>(base);
+      const auto* lane_scale = reinterpret_cast<const float*>(base + l.xq_bytes);
+      const auto* group_sum = reinterpret_cast<const float*>(base + l.xq_bytes + l.lane_scale_bytes);
+      float acc = 0.0f;
+      for (std::int64_t ch = 0; ch < p.n_chunks; ++ch) {
+        const std::int64_t bytes = std::min(k_q8_chunk_bytes, p.bytes_per_row - ch * k_q8_chunk_bytes);
+        const std::int8_t* xc = xq + ch * per * k_q8_chunk_bytes;
+        for (std::int64_t lane = 0; lane * 4 < bytes; ++lane) {
+          std::int32_t dot = 0;
+          for (std::int64_t j = 4 * lane; j < 4 * lane + 4; ++j) {
+            const std::uint32_t byte = row[ch * k_q8_chunk_bytes + j];
+            for (int k = 0; k < per; ++k) dot += static_cast<std::int32_t>((byte >> (B * k)) & mask) * xc[k * k_q8_chunk_bytes + j];
+          }
+          const std::int64_t g = p.chunk_group[ch] + p.lane_offset[ch * k_q8_lanes + lane];
+          acc += static_cast<float>(dot) * lane_scale[ch * k_q8_lanes + lane] * sw[g];
+        }
+      }
+      float zero_term = 0.0f;
+      for (std::int64_t g = 0; g < p.n_groups; ++g) zero_term += sw[g] * zw[g] * group_sum[g];
+      y[t * ldy + r] = acc - zero_term;
+    }
+  }
+}
+
+template <int B>
+void matvec_any(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared, std::int64_t n_tokens, float* y,
+                std::int64_t ldy) {
+  with_token_count<7>(n_tokens, [&]<int T>() { matvec_rows<B, T>(p, r0, r1, prepared, y, ldy); });
+}
+
+void matvec_generic(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared, std::int64_t n_tokens, float* y,
+                    std::int64_t ldy) {
+  switch (p.bits) {
+    case 2: return matvec_any<2>(p, r0, r1, prepared, n_tokens, y, ldy);
+    case 4: return matvec_any<4>(p, r0, r1, prepared, n_tokens, y, ldy);
+    default: return matvec_any<8>(p, r0, r1, prepared, n_tokens, y, ldy);
+  }
+}
+
+}  // namespace
+
+q8_matvec_fn q8_matvec_generic() { return matvec_generic; }
+
+}  // namespace kick::cpu

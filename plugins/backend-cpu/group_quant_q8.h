@@ -1,0 +1,81 @@
+// Decode with int8 activations (the cpu backend's `activations = "int8"`): 2-, 4- and 8-bit
+// group-quantized layers multiply their codes, unsigned bytes, with activations quantized to int8
+// per 32 columns in integer dot products (AVX-512 VNNI: vpdpbusd, 64 code bytes x 64 activations
+// per instruction), then apply each group's scale and zero and each step's activation scale in f32.
+//
+// Columns are in kernel order (act-order layers: sorted by group; AWQ: x divided by input_scale
+// first). Step s = columns [32 s, 32 s + 32), all in one group g(s):
+//   a_s = max |x| / 127 over the step, xq(c) = round-half-even(x(c) * 127 / max |x|) (0 for a zero step)
+//   y_r = sum_s a_s * sw(r, g(s)) * sum_{c in s} q(r, c) xq(c)  -  sum_g sw(r, g) zw(r, g) xsum(g),
+//   xsum(g) = sum over the steps s of g of a_s * sum_{c in s} xq(c).
+// The only rounding beyond f32 arithmetic is xq's: relative to max |x| of a step, at most 1/254.
+//
+// Chunks: a row's codes in runs of 64 bytes = 64 * (8 / bits) columns ("per" = 8 / bits codes per
+// byte); byte j of a chunk holds the chunk's columns per * j + k, k < per, in bits [bits k, bits k +
+// bits). The prepared input holds per chunk `per` vectors of 64 int8: vector k, byte j =
+// xq(per * j + k), so the codes of field k of 64 bytes meet their activations in place. Lane i of a
+// chunk (bytes 4 i .. 4 i + 3, one int32 of the dot product) spans 4 * per columns of one step.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace kick::cpu {
+
+constexpr std::int64_t k_q8_step_cols = 32;
+constexpr std::int64_t k_q8_chunk_bytes = 64;
+constexpr std::int64_t k_q8_lanes = 16;
+
+// What the kernels read of a layer (kernel order).
+struct q8_plan {
+  int bits = 4;                         // 2, 4 or 8
+  std::int64_t n_rows = 0, n_cols = 0;  // n_cols a multiple of 32
+  std::int64_t n_groups = 0;
+  std::int64_t bytes_per_row = 0;       // n_cols * bits / 8
+  std::int64_t n_chunks = 0;            // ceil(bytes_per_row / 64); the last may be partial
+  const std::uint8_t* codes = nullptr;  // [n_rows, bytes_per_row]
+  const float* scales = nullptr;        // [n_rows, n_groups]
+  const float* zeros = nullptr;         // [n_rows, n_groups]
+  const std::int32_t* step_group = nullptr;    // [n_cols / 32]
+  const std::int32_t* chunk_group = nullptr;   // [n_chunks]: the group of the chunk's first column
+  const std::int32_t* lane_offset = nullptr;   // [n_chunks * 16]: lane's group - chunk_group (< 16)
+  const std::uint16_t* group_mask = nullptr;   // [n_chunks]: bit i set when chunk_group + i < n_groups
+  const float* inv_input_scale = nullptr;      // [n_cols] or nullptr
+  const std::int32_t* column_order = nullptr;  // [n_cols] or nullptr: layout column of kernel column c
+  int per() const { return 8 / bits; }
+  std::int64_t chunk_cols() const { return k_q8_chunk_bytes * per(); }
+};
+
+// The plan's chunk tables for `step_group`; false when a chunk's lanes span more than 16 groups
+// (the kernels then cannot use this layer).
+struct q8_tables {
+  std::vector<std::int32_t> chunk_group, lane_offset;
+  std::vector<std::uint16_t> group_mask;
+  bool build(int bits, std::int64_t n_cols, std::int64_t n_groups, const std::vector<std::int32_t>& step_group);
+};
+
+// Offsets into one token's part of the prepared input (all 64-byte aligned when the buffer is).
+struct q8_input_layout {
+  std::int64_t xq_bytes = 0;          // n_chunks * 64 * per int8
+  std::int64_t lane_scale_bytes = 0;  // n_chunks * 16 floats
+  std::int64_t group_sum_bytes = 0;   // n_groups floats, rounded up to 64 bytes
+  std::int64_t x_bytes = 0;           // n_cols floats (x in kernel order, while quantizing)
+  std::int64_t token_bytes() const { return xq_bytes + lane_scale_bytes + group_sum_bytes + x_bytes; }
+  static q8_input_layout of(const q8_plan& p);
+};
+
+// Prepares n_tokens rows of x (n_cols floats each) into `out` (n_tokens * token_bytes(), 64-byte
+// aligned). Portable code shared by every kernel, so the quantized activations are identical.
+void q8_prepare(const q8_plan& p, const float* x, std::int64_t n_tokens, std::byte* out);
+
+// y[t * ldy + r] = the product above for r in [r0, r1), t < n_tokens (1..7), from prepared input.
+using q8_matvec_fn = void (*)(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared, std::int64_t n_tokens,
+                              float* y, std::int64_t ldy);
+
+// Portable kernel (the reference) and the AVX-512 VNNI one (nullptr when this CPU lacks
+// AVX512F/BW/VNNI or the code was not compiled for x86-64).
+q8_matvec_fn q8_matvec_generic();
+q8_matvec_fn q8_matvec_avx512_vnni();
+
+}  // namespace kick::cpu
