@@ -49,8 +49,29 @@ q8_input_layout q8_input_layout::of(const q8_plan& p) {
   l.lane_scale_bytes = p.n_chunks * k_q8_lanes * static_cast<std::int64_t>(sizeof(float));
   l.group_sum_bytes = round_up_64(p.n_groups * static_cast<std::int64_t>(sizeof(float)));
   l.x_bytes = round_up_64(p.n_cols * static_cast<std::int64_t>(sizeof(float)));
+  l.codes_bytes = round_up_64(p.n_cols);
   return l;
 }
+
+namespace {
+
+// Column-order codes into the chunk order of q8_plan (per codes per byte).
+template <int Per>
+void interleave(const std::int8_t* q, std::int64_t n_cols, std::int8_t* xq) {
+  constexpr std::int64_t chunk_cols = k_q8_chunk_bytes * Per;
+  for (std::int64_t c0 = 0; c0 < n_cols; c0 += chunk_cols) {
+    const std::int64_t n = std::min(chunk_cols, n_cols - c0);
+    std::int8_t* out = xq + c0;  // a chunk's Per vectors of 64 are its chunk_cols bytes
+    for (int k = 0; k < Per; ++k) {
+      for (std::int64_t j = 0; j < k_q8_chunk_bytes; ++j) {
+        const std::int64_t c = Per * j + k;
+        out[k * k_q8_chunk_bytes + j] = c < n ? q[c0 + c] : 0;
+      }
+    }
+  }
+}
+
+}  // namespace
 
 void q8_prepare(const q8_plan& p, const float* x, std::int64_t n_tokens, std::byte* out) {
   const q8_input_layout l = q8_input_layout::of(p);
@@ -61,6 +82,7 @@ void q8_prepare(const q8_plan& p, const float* x, std::int64_t n_tokens, std::by
     auto* lane_scale = reinterpret_cast<float*>(base + l.xq_bytes);
     auto* group_sum = reinterpret_cast<float*>(base + l.xq_bytes + l.lane_scale_bytes);
     auto* xk = reinterpret_cast<float*>(base + l.xq_bytes + l.lane_scale_bytes + l.group_sum_bytes);
+    auto* q = reinterpret_cast<std::int8_t*>(base + l.xq_bytes + l.lane_scale_bytes + l.group_sum_bytes + l.x_bytes);
     const float* xt = x + t * n;
     // x in kernel order.
     if (p.column_order != nullptr) {
@@ -72,27 +94,31 @@ void q8_prepare(const q8_plan& p, const float* x, std::int64_t n_tokens, std::by
 #pragma omp simd
       for (std::int64_t c = 0; c < n; ++c) xk[c] *= p.inv_input_scale[c];
     }
-    std::memset(xq, 0, static_cast<std::size_t>(l.xq_bytes));
     std::memset(lane_scale, 0, static_cast<std::size_t>(l.lane_scale_bytes));
     std::fill(group_sum, group_sum + p.n_groups, 0.0f);
     for (std::int64_t s = 0; s < n / k_q8_step_cols; ++s) {
       const float* v = xk + s * k_q8_step_cols;
+      std::int8_t* qs = q + s * k_q8_step_cols;
       float amax = 0.0f;
 #pragma omp simd reduction(max : amax)
       for (int i = 0; i < k_q8_step_cols; ++i) amax = std::max(amax, std::fabs(v[i]));
       const float inv = amax > 0.0f ? 127.0f / amax : 0.0f, scale = amax / 127.0f;
       std::int32_t sum = 0;
+#pragma omp simd reduction(+ : sum)
       for (int i = 0; i < k_q8_step_cols; ++i) {
-        const std::int64_t c = s * k_q8_step_cols + i;
-        const auto q = static_cast<std::int8_t>(round_even(v[i] * inv));
-        sum += q;
-        const std::int64_t ch = c / chunk_cols, in_chunk = c % chunk_cols;
-        xq[(ch * per + in_chunk % per) * k_q8_chunk_bytes + in_chunk / per] = q;
+        const auto code = static_cast<std::int32_t>(round_even(v[i] * inv));
+        qs[i] = static_cast<std::int8_t>(code);
+        sum += code;
       }
       for (std::int64_t c = s * k_q8_step_cols; c < (s + 1) * k_q8_step_cols; c += lane_cols) {
         lane_scale[c / chunk_cols * k_q8_lanes + c % chunk_cols / lane_cols] = scale;
       }
       group_sum[p.step_group[s]] += scale * static_cast<float>(sum);
+    }
+    switch (per) {
+      case 1: std::memcpy(xq, q, static_cast<std::size_t>(n)), std::memset(xq + n, 0, static_cast<std::size_t>(l.xq_bytes - n)); break;
+      case 2: interleave<2>(q, n, xq); break;
+      default: interleave<4>(q, n, xq); break;
     }
   }
 }

@@ -41,6 +41,7 @@ struct q8_plan {
   const std::int32_t* chunk_group = nullptr;   // [n_chunks]: the group of the chunk's first column
   const std::int32_t* lane_offset = nullptr;   // [n_chunks * 16]: lane's group - chunk_group (< 16)
   const std::uint16_t* group_mask = nullptr;   // [n_chunks]: bit i set when chunk_group + i < n_groups
+  bool uniform_chunks = false;                 // every lane_offset is 0: each chunk lies in one group
   const float* inv_input_scale = nullptr;      // [n_cols] or nullptr
   const std::int32_t* column_order = nullptr;  // [n_cols] or nullptr: layout column of kernel column c
   int per() const { return 8 / bits; }
@@ -61,7 +62,8 @@ struct q8_input_layout {
   std::int64_t lane_scale_bytes = 0;  // n_chunks * 16 floats
   std::int64_t group_sum_bytes = 0;   // n_groups floats, rounded up to 64 bytes
   std::int64_t x_bytes = 0;           // n_cols floats (x in kernel order, while quantizing)
-  std::int64_t token_bytes() const { return xq_bytes + lane_scale_bytes + group_sum_bytes + x_bytes; }
+  std::int64_t codes_bytes = 0;       // n_cols int8 (xq in column order, while quantizing)
+  std::int64_t token_bytes() const { return xq_bytes + lane_scale_bytes + group_sum_bytes + x_bytes + codes_bytes; }
   static q8_input_layout of(const q8_plan& p);
 };
 

@@ -26,14 +26,72 @@ KICK_Q8_TARGET inline __m512i field(__m512i v, int k) {
   }
 }
 
-template <int B, int NT>
-KICK_Q8_TARGET void matvec_rows(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared, float* y,
-                                std::int64_t ldy) {
+// Rows r and r + 1 (R = 2) or r alone (R = 1): the activation vectors of a chunk are loaded once
+// for both. Uniform: every chunk lies in one group (its scale is broadcast, no lane permute).
+template <int B, int NT, int R, bool Uniform>
+KICK_Q8_TARGET inline void rows(const q8_plan& p, std::int64_t r, const std::int8_t* const* xq, const float* const* lane_scale,
+                                const float* const* group_sum, float* y, std::int64_t ldy) {
   constexpr int per = 8 / B;
-  const q8_input_layout l = q8_input_layout::of(p);
   const std::int64_t full_chunks = p.bytes_per_row / k_q8_chunk_bytes;
   const std::int64_t tail_bytes = p.bytes_per_row - full_chunks * k_q8_chunk_bytes;
   const __mmask64 tail_mask = tail_bytes == 0 ? 0 : (~std::uint64_t{0} >> (64 - tail_bytes));
+  const std::uint8_t* row[R];
+  const float* sw_row[R];
+  __m512 acc[R][NT];
+  for (int i = 0; i < R; ++i) {
+    row[i] = p.codes + (r + i) * p.bytes_per_row;
+    sw_row[i] = p.scales + (r + i) * p.n_groups;
+    for (int t = 0; t < NT; ++t) acc[i][t] = _mm512_setzero_ps();
+  }
+  const auto chunk = [&](std::int64_t ch, bool tail) KICK_Q8_TARGET {
+    __m512i f[R][per];
+    __m512 sw[R];
+    for (int i = 0; i < R; ++i) {
+      const std::uint8_t* at = row[i] + ch * k_q8_chunk_bytes;
+      const __m512i v = tail ? _mm512_maskz_loadu_epi8(tail_mask, at) : _mm512_loadu_si512(at);
+      for (int k = 0; k < per; ++k) f[i][k] = field<B>(v, k);
+      if constexpr (Uniform) {
+        sw[i] = _mm512_set1_ps(sw_row[i][p.chunk_group[ch]]);
+      } else {
+        sw[i] = _mm512_permutexvar_ps(_mm512_loadu_si512(p.lane_offset + ch * k_q8_lanes),
+                                      _mm512_maskz_loadu_ps(p.group_mask[ch], sw_row[i] + p.chunk_group[ch]));
+      }
+    }
+    for (int t = 0; t < NT; ++t) {
+      const std::int8_t* xc = xq[t] + ch * per * k_q8_chunk_bytes;
+      const __m512 ls = _mm512_load_ps(lane_scale[t] + ch * k_q8_lanes);
+      __m512i dot[R];
+      for (int i = 0; i < R; ++i) dot[i] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), f[i][0], _mm512_load_si512(xc));
+      for (int k = 1; k < per; ++k) {
+        const __m512i xk = _mm512_load_si512(xc + k * k_q8_chunk_bytes);
+        for (int i = 0; i < R; ++i) dot[i] = _mm512_dpbusd_epi32(dot[i], f[i][k], xk);
+      }
+      for (int i = 0; i < R; ++i) acc[i][t] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(dot[i]), ls), sw[i], acc[i][t]);
+    }
+  };
+  for (std::int64_t ch = 0; ch < full_chunks; ++ch) {
+    for (int i = 0; i < R; ++i) _mm_prefetch(reinterpret_cast<const char*>(row[i] + (ch + 8) * k_q8_chunk_bytes), _MM_HINT_T0);
+    chunk(ch, false);
+  }
+  if (tail_bytes != 0) chunk(full_chunks, true);
+  // The zeros' term: sum over groups of sw * zw * xsum, 16 groups at a time.
+  for (int i = 0; i < R; ++i) {
+    const float* zw_row = p.zeros + (r + i) * p.n_groups;
+    __m512 zero_term[NT];
+    for (int t = 0; t < NT; ++t) zero_term[t] = _mm512_setzero_ps();
+    for (std::int64_t g = 0; g < p.n_groups; g += 16) {
+      const __mmask16 m = p.n_groups - g >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << (p.n_groups - g)) - 1u);
+      const __m512 swz = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, sw_row[i] + g), _mm512_maskz_loadu_ps(m, zw_row + g));
+      for (int t = 0; t < NT; ++t) zero_term[t] = _mm512_fmadd_ps(swz, _mm512_maskz_loadu_ps(m, group_sum[t] + g), zero_term[t]);
+    }
+    for (int t = 0; t < NT; ++t) y[t * ldy + r + i] = simd::hsum16(acc[i][t]) - simd::hsum16(zero_term[t]);
+  }
+}
+
+template <int B, int NT, bool Uniform>
+KICK_Q8_TARGET void matvec_rows(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared, float* y,
+                                std::int64_t ldy) {
+  const q8_input_layout l = q8_input_layout::of(p);
   const std::int8_t* xq[NT];
   const float* lane_scale[NT];
   const float* group_sum[NT];
@@ -43,46 +101,23 @@ KICK_Q8_TARGET void matvec_rows(const q8_plan& p, std::int64_t r0, std::int64_t 
     lane_scale[t] = reinterpret_cast<const float*>(base + l.xq_bytes);
     group_sum[t] = reinterpret_cast<const float*>(base + l.xq_bytes + l.lane_scale_bytes);
   }
-  for (std::int64_t r = r0; r < r1; ++r) {
-    const std::uint8_t* row = p.codes + r * p.bytes_per_row;
-    const float* sw_row = p.scales + r * p.n_groups;
-    __m512 acc[NT];
-    for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
-    const auto chunk = [&](std::int64_t ch, __m512i v) KICK_Q8_TARGET {
-      const __m512 sw = _mm512_permutexvar_ps(_mm512_loadu_si512(p.lane_offset + ch * k_q8_lanes),
-                                              _mm512_maskz_loadu_ps(p.group_mask[ch], sw_row + p.chunk_group[ch]));
-      __m512i f[per];
-      for (int k = 0; k < per; ++k) f[k] = field<B>(v, k);
-      for (int t = 0; t < NT; ++t) {
-        const std::int8_t* xc = xq[t] + ch * per * k_q8_chunk_bytes;
-        __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), f[0], _mm512_load_si512(xc));
-        for (int k = 1; k < per; ++k) dot = _mm512_dpbusd_epi32(dot, f[k], _mm512_load_si512(xc + k * k_q8_chunk_bytes));
-        const __m512 scaled = _mm512_mul_ps(_mm512_cvtepi32_ps(dot), _mm512_load_ps(lane_scale[t] + ch * k_q8_lanes));
-        acc[t] = _mm512_fmadd_ps(scaled, sw, acc[t]);
-      }
-    };
-    for (std::int64_t ch = 0; ch < full_chunks; ++ch) {
-      _mm_prefetch(reinterpret_cast<const char*>(row + (ch + 8) * k_q8_chunk_bytes), _MM_HINT_T0);
-      chunk(ch, _mm512_loadu_si512(row + ch * k_q8_chunk_bytes));
-    }
-    if (tail_bytes != 0) chunk(full_chunks, _mm512_maskz_loadu_epi8(tail_mask, row + full_chunks * k_q8_chunk_bytes));
-    // The zeros' term: sum over groups of sw * zw * xsum, 16 groups at a time.
-    const float* zw_row = p.zeros + r * p.n_groups;
-    __m512 zero_term[NT];
-    for (int t = 0; t < NT; ++t) zero_term[t] = _mm512_setzero_ps();
-    for (std::int64_t g = 0; g < p.n_groups; g += 16) {
-      const __mmask16 m = p.n_groups - g >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << (p.n_groups - g)) - 1u);
-      const __m512 swz = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, sw_row + g), _mm512_maskz_loadu_ps(m, zw_row + g));
-      for (int t = 0; t < NT; ++t) zero_term[t] = _mm512_fmadd_ps(swz, _mm512_maskz_loadu_ps(m, group_sum[t] + g), zero_term[t]);
-    }
-    for (int t = 0; t < NT; ++t) y[t * ldy + r] = simd::hsum16(acc[t]) - simd::hsum16(zero_term[t]);
-  }
+  // Two rows at a time while the accumulators fit the 32 vector registers.
+  constexpr int R = NT <= 4 ? 2 : 1;
+  std::int64_t r = r0;
+  for (; r + R <= r1; r += R) rows<B, NT, R, Uniform>(p, r, xq, lane_scale, group_sum, y, ldy);
+  for (; r < r1; ++r) rows<B, NT, 1, Uniform>(p, r, xq, lane_scale, group_sum, y, ldy);
 }
 
 template <int B>
 void matvec_any(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared, std::int64_t n_tokens, float* y,
                 std::int64_t ldy) {
-  with_token_count<7>(n_tokens, [&]<int T>() { matvec_rows<B, T>(p, r0, r1, prepared, y, ldy); });
+  with_token_count<7>(n_tokens, [&]<int T>() {
+    if (p.uniform_chunks) {
+      matvec_rows<B, T, true>(p, r0, r1, prepared, y, ldy);
+    } else {
+      matvec_rows<B, T, false>(p, r0, r1, prepared, y, ldy);
+    }
+  });
 }
 
 void matvec_vnni(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared, std::int64_t n_tokens, float* y,

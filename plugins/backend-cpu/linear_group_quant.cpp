@@ -272,6 +272,7 @@ class group_quant_linear final : public compressed_linear {
     q8_.chunk_group = q8_tables_.chunk_group.data();
     q8_.lane_offset = q8_tables_.lane_offset.data();
     q8_.group_mask = q8_tables_.group_mask.data();
+    q8_.uniform_chunks = std::all_of(q8_tables_.lane_offset.begin(), q8_tables_.lane_offset.end(), [](std::int32_t o) { return o == 0; });
     q8_.inv_input_scale = inv_input_scale_.empty() ? nullptr : inv_input_scale_.data();
     q8_.column_order = sorted ? column_order_.data() : nullptr;
     q8_matvec_ = isa_ == "avx512f" ? q8_matvec_avx512_vnni() : nullptr;
