@@ -12,6 +12,14 @@ compute_context::compute_context(const kernel_set& kernels, int n_threads, std::
   for (int i = 0; i < n_threads; ++i) {
     scratch_.push_back(std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(scratch_floats_)));
   }
+  gemm_scratch_.resize(static_cast<std::size_t>(n_threads));
+}
+
+float* compute_context::gemm_scratch(int thread, std::int64_t floats) {
+  if (floats <= scratch_floats_) return scratch(thread);
+  std::vector<float>& buffer = gemm_scratch_[static_cast<std::size_t>(thread)];
+  if (buffer.size() < static_cast<std::size_t>(floats)) buffer.resize(static_cast<std::size_t>(floats));
+  return buffer.data();
 }
 
 std::byte* compute_context::prepared_input(std::size_t job, std::int64_t bytes) {
@@ -105,16 +113,19 @@ void gemm(std::span<const linear_job> jobs, const float* x, std::int64_t n_token
   const row_ranges ranges = number_rows(jobs);
   const std::int64_t n_rows = ranges.begin[jobs.size()];
   const std::int64_t n_cols = jobs[0].w.n_cols();
-  // Enough blocks to balance threads, each small enough for the scratch (and the L2 cache).
-  const std::int64_t scratch_rows = std::max<std::int64_t>(1, ctx.scratch_floats() / n_cols);
+  // Enough blocks to balance threads. Each sgemm call packs x again, so blocks are as tall as the
+  // balance allows: f32 rows are multiplied in place; rows converted first (other dtypes,
+  // compressed layers) go through per-thread gemm scratch of at least k_gemm_min_block_rows rows.
   const std::int64_t balanced_rows = (n_rows + 4 * ctx.n_threads() - 1) / (4 * ctx.n_threads());
-  const std::int64_t block_rows = std::clamp<std::int64_t>(balanced_rows, 1, scratch_rows);
+  const std::int64_t scratch_rows = std::max(k_gemm_min_block_rows, ctx.scratch_floats() / n_cols);
   struct block {
     const linear_job* job;
     std::int64_t r0, rows;
   };
   std::vector<block> blocks;
   for (const linear_job& job : jobs) {
+    const bool in_place = job.w.dense != nullptr && job.w.dense->type == dtype::f32;
+    const std::int64_t block_rows = std::max<std::int64_t>(1, in_place ? balanced_rows : std::min(balanced_rows, scratch_rows));
     for (std::int64_t r0 = 0; r0 < job.w.n_rows(); r0 += block_rows) {
       blocks.push_back({&job, r0, std::min(block_rows, job.w.n_rows() - r0)});
     }
@@ -127,7 +138,7 @@ void gemm(std::span<const linear_job> jobs, const float* x, std::int64_t n_token
     const float* a = nullptr;
     std::int64_t lda = n_cols;
     if (const compressed_linear* c = blk.job->w.compressed; c != nullptr) {
-      float* scratch = ctx.scratch(omp_get_thread_num());
+      float* scratch = ctx.gemm_scratch(omp_get_thread_num(), blk.rows * n_cols);
       c->decode_rows(blk.r0, blk.r0 + blk.rows, scratch);
       a = scratch;
     } else if (const tensor_view& w = *blk.job->w.dense; w.type == dtype::f32) {
@@ -135,7 +146,7 @@ void gemm(std::span<const linear_job> jobs, const float* x, std::int64_t n_token
       lda = w.row_stride_bytes() / static_cast<std::int64_t>(sizeof(float));
     } else {
       const dequant_fn dequant = ctx.kernels().dequant[static_cast<int>(w.type)];
-      float* scratch = ctx.scratch(omp_get_thread_num());
+      float* scratch = ctx.gemm_scratch(omp_get_thread_num(), blk.rows * n_cols);
       for (std::int64_t r = 0; r < blk.rows; ++r) dequant(w.row(blk.r0 + r), scratch + r * n_cols, n_cols);
       a = scratch;
     }

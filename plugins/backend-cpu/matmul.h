@@ -25,6 +25,9 @@ class compute_context {
   // scratch_floats() floats private to OpenMP thread `thread`.
   float* scratch(int thread) { return scratch_[static_cast<std::size_t>(thread)].get(); }
   std::int64_t scratch_floats() const { return scratch_floats_; }
+  // At least `floats` floats private to thread `thread` for prefill's converted row blocks: the
+  // scratch when it is large enough, else a buffer kept (and grown) for that thread.
+  float* gemm_scratch(int thread, std::int64_t floats);
   // A 64-byte aligned buffer of at least `bytes` for the prepared input of job `job` of a group
   // (compressed_linear::prepare_input), kept for the next product.
   std::byte* prepared_input(std::size_t job, std::int64_t bytes);
@@ -37,6 +40,7 @@ class compute_context {
   std::int64_t scratch_floats_;
   std::vector<std::unique_ptr<float[]>> scratch_;
   std::vector<std::vector<std::byte>> prepared_;
+  std::vector<std::vector<float>> gemm_scratch_;
 };
 
 // A linear layer's weight: a dense tensor read in place in its dtype, or a compressed layer
@@ -69,6 +73,9 @@ constexpr std::size_t k_max_group_jobs = 4;
 
 // A group of one.
 void matmul(const linear_ref& w, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy, compute_context& ctx);
+
+// Rows of the shortest converted block prefill hands to sgemm (each call packs x again).
+constexpr std::int64_t k_gemm_min_block_rows = 128;
 
 // Tokens from which matmul switches from matrix-vector products to sgemm.
 constexpr std::int64_t k_gemm_min_tokens = 8;
