@@ -74,12 +74,16 @@ int field_bits_of(std::int32_t m) { return m == 2 ? 1 : m == 4 ? 2 : 4; }
 
 class nm_linear final : public compressed_linear {
  public:
-  nm_linear(const compressed_weight& w, const char* isa, sparse_value_type values, const sparse::nm_kernels& k)
+  nm_linear(const compressed_weight& w, const char* isa, sparse_value_type values, const sparse::nm_kernels& k, bool pairs = false)
       : compressed_linear(w), kernels_(k), isa_(isa) {
     const auto& l = std::get<nm_sparse_layout>(w.layout);
     rows_.m = l.m;
     rows_.field_bits = field_bits_of(l.m);
     rows_.n_cols = w.n_cols;
+    if (pairs) {
+      pack_pairs(l);
+      return;
+    }
     rows_.field_bytes_per_row = (w.n_cols + 31) / 32 * 2 * rows_.field_bits;
     const std::int32_t n = l.m / 2;
     for (int k = 0; k < 16; ++k) {
@@ -98,13 +102,14 @@ class nm_linear final : public compressed_linear {
   }
 
   std::int64_t bytes() const override {
+    if (rows_.pairs) return (n_rows() + 1) / 2 * rows_.chunks_per_pair * (16 * 2 + 4);
     return n_rows() * (rows_.values_per_row() * (rows_.f16 ? 2 : 4) + rows_.field_bytes_per_row);
   }
   std::string kernel_name() const override {
     const auto& l = std::get<nm_sparse_layout>(weight().layout);
     std::string name = "nm " + std::to_string(l.n) + ":" + std::to_string(l.m) + " ";
-    name.append(isa_).append(rows_.f16 ? " (f16 values, " : " (f32 values, ").append(std::to_string(rows_.field_bits)).append("-bit indices)");
-    return name;
+    name.append(isa_).append(rows_.f16 ? " (f16 values, " : " (f32 values, ").append(std::to_string(rows_.field_bits)).append("-bit indices");
+    return name.append(rows_.pairs ? ", row pairs)" : ")");
   }
 
   void matvec(std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
@@ -135,6 +140,28 @@ class nm_linear final : public compressed_linear {
     rows_.fields = fields_.data();
   }
 
+  // The row-pair form (see sparse::nm_rows) of a 2:4 layout, values as f16.
+  void pack_pairs(const nm_sparse_layout& l) {
+    const std::int64_t n_pairs = (n_rows() + 1) / 2, chunks = (n_cols() + 15) / 16, groups = n_cols() / 4;
+    rows_.pairs = rows_.f16 = true;
+    rows_.chunks_per_pair = chunks;
+    values_f16_.assign(static_cast<std::size_t>(n_pairs * chunks * 16), 0);
+    fields_.assign(static_cast<std::size_t>(n_pairs * chunks * 4), 0);
+    for (std::int64_t r = 0; r < n_rows(); ++r) {
+      for (std::int64_t g = 0; g < groups; ++g) {
+        const std::int64_t chunk = r / 2 * chunks + g / 4;
+        for (int j = 0; j < 2; ++j) {
+          const int lane = static_cast<int>(g % 4) * 4 + static_cast<int>(r % 2) * 2 + j;
+          const auto i = static_cast<std::size_t>(r * rows_.values_per_row() + 2 * g + j);
+          values_f16_[static_cast<std::size_t>(chunk * 16 + lane)] = f32_to_f16(l.values[i]);
+          fields_[static_cast<std::size_t>(chunk * 4 + lane / 4)] |= static_cast<std::uint8_t>(l.indices[i] << (2 * (lane % 4)));
+        }
+      }
+    }
+    rows_.values = values_f16_.data();
+    rows_.fields = fields_.data();
+  }
+
   sparse::nm_kernels kernels_;
   std::string isa_;
   sparse::nm_rows rows_;
@@ -150,6 +177,8 @@ std::unique_ptr<compressed_linear> make_nm_linear(const compressed_weight& w, co
   const std::string_view isa = kernels.isa;
   const sparse::nm_kernels* native = isa == "avx512f" ? sparse::nm_avx512() : isa == "avx2" ? sparse::nm_avx2() : nullptr;
   if (native == nullptr) return std::make_unique<nm_linear>(w, "generic", values, sparse::nm_generic());
+  if (native == sparse::nm_avx512() && l.m == 4 && values == sparse_value_type::f16 && sparse::nm_avx512_pairs() != nullptr)
+    return std::make_unique<nm_linear>(w, kernels.isa, values, *sparse::nm_avx512_pairs(), true);
   return std::make_unique<nm_linear>(w, kernels.isa, values, *native);
 }
 

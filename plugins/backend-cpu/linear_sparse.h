@@ -12,7 +12,8 @@ namespace kick::cpu {
 
 // N:M patterns with 2n = m and m in {2, 4, 8, 16} (1:2, 2:4, 4:8, 8:16): values as chosen plus the
 // index of each value in its group repacked at log2(m) bits (4 bits for m = 8), a row of 32
-// columns at a time. Other patterns return nullptr (the caller uses the generic implementation).
+// columns at a time (2:4 with f16 values on AVX-512: two rows per 16 columns, see
+// sparse::nm_rows). Other patterns return nullptr (the caller uses the generic implementation).
 // `w` holds an nm_sparse_layout that passed kick::check_layout and outlives the result.
 std::unique_ptr<compressed_linear> make_nm_linear(const compressed_weight& w, const kernel_set& kernels,
                                                   sparse_value_type values = sparse_value_type::f32);

@@ -30,6 +30,13 @@ struct nm_rows {
   std::int64_t field_bytes_per_row = 0;      // ceil(n_cols / 32) * 2 * field_bits
   std::int32_t lane_base[16] = {};
   std::int32_t lane_shift[16] = {};
+  // Row pairs (2:4 with f16 values on AVX-512, see nm_avx512_pairs): rows 2p and 2p + 1 are
+  // stored together, 16 columns at a time (the last chunk and a missing last row zero-padded):
+  // 16 values, lanes 4g + j from row 2p and 4g + 2 + j from row 2p + 1 (value j of the chunk's
+  // group g), and one 32-bit word with lane k's index in its group at bits [2k, 2k + 2).
+  // values: [n_pairs, chunks_per_pair, 16]; fields: [n_pairs, chunks_per_pair] words.
+  bool pairs = false;
+  std::int64_t chunks_per_pair = 0;  // ceil(n_cols / 16)
 
   std::int64_t values_per_row() const { return n_cols / 2; }
   float value(std::int64_t r, std::int64_t i) const {
@@ -106,6 +113,7 @@ struct bitmap_kernels {
 nm_kernels nm_generic();
 const nm_kernels* nm_avx512();
 const nm_kernels* nm_avx2();
+const nm_kernels* nm_avx512_pairs();  // the row-pair form of 2:4 with f16 values
 bitmap_kernels bitmap_generic();
 const bitmap_kernels* bitmap_avx512();
 const bitmap_kernels* bitmap_avx2();
