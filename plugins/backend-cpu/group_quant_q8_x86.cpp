@@ -70,7 +70,8 @@ KICK_Q8_TARGET inline void rows(const q8_plan& p, std::int64_t r, const std::int
     }
   };
   for (std::int64_t ch = 0; ch < full_chunks; ++ch) {
-    for (int i = 0; i < R; ++i) _mm_prefetch(reinterpret_cast<const char*>(row[i] + (ch + 8) * k_q8_chunk_bytes), _MM_HINT_T0);
+    // 8 KiB ahead (past the row: the rows that follow), as the hardware prefetcher leaves loads waiting.
+    for (int i = 0; i < R; ++i) _mm_prefetch(reinterpret_cast<const char*>(row[i] + ch * k_q8_chunk_bytes + 8192), _MM_HINT_T0);
     chunk(ch, false);
   }
   if (tail_bytes != 0) chunk(full_chunks, true);

@@ -25,6 +25,16 @@ KICK_AVX2 inline float q8_scale(const std::byte* block) {
   return _cvtsh_ss(d);
 }
 
+// Decode streams each weight row from memory once; the hardware prefetcher alone leaves the
+// loads waiting (this 2-vCPU EPYC VM: about 30 GB/s without, near the read bandwidth with), so the
+// dot products ask for the cache lines 8 KiB ahead (past a row's end: the next row's start).
+constexpr std::int64_t k_prefetch_bytes = 8192;
+
+template <int Lines>
+KICK_AVX512 inline void prefetch_ahead(const void* p) {
+  for (int l = 0; l < Lines; ++l) _mm_prefetch(static_cast<const char*>(p) + k_prefetch_bytes + 64 * l, _MM_HINT_T0);
+}
+
 // ---- AVX-512: 16 lanes -------------------------------------------------------------------
 
 KICK_AVX512 inline __m512 load16_f16(const std::uint16_t* p) {
@@ -47,6 +57,7 @@ KICK_AVX512 float dot16_avx512(const void* w, const float* x, std::int64_t n) {
   __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
   std::int64_t i = 0;
   for (; i + 64 <= n; i += 64) {
+    prefetch_ahead<2>(a + i);
     acc0 = _mm512_fmadd_ps(Load(a + i), _mm512_loadu_ps(x + i), acc0);
     acc1 = _mm512_fmadd_ps(Load(a + i + 16), _mm512_loadu_ps(x + i + 16), acc1);
     acc2 = _mm512_fmadd_ps(Load(a + i + 32), _mm512_loadu_ps(x + i + 32), acc2);
@@ -64,6 +75,7 @@ KICK_AVX512 float dot_f32_avx512(const void* w, const float* x, std::int64_t n) 
   __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
   std::int64_t i = 0;
   for (; i + 64 <= n; i += 64) {
+    prefetch_ahead<4>(a + i);
     acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(x + i), acc0);
     acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(x + i + 16), acc1);
     acc2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(x + i + 32), acc2);
