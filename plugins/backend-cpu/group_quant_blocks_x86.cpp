@@ -106,6 +106,7 @@ KICK_Q_AVX512 void block_matvec_avx512(const gq_plan& p, std::int64_t r0, std::i
     __m512 total[NT];
     for (int t = 0; t < NT; ++t) total[t] = _mm512_setzero_ps();
     for (std::int64_t b = b0; b < b1; ++b) {
+      _mm_prefetch(reinterpret_cast<const char*>(row + b * k_gq_block_lanes) + 8192, _MM_HINT_T0);  // decode streams rows from memory
       const __m512i words = _mm512_loadu_si512(row + b * k_gq_block_lanes);
       const __m512i high = _mm512_srli_epi32(words, 12);
       const float* xb = xt + (b - b0) * k_gq_block_cols;

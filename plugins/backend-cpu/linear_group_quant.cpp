@@ -197,6 +197,7 @@ class group_quant_linear final : public compressed_linear {
 
   // Per token and block, the prepared input: 128 transposed columns and 16 lane sums.
   static constexpr std::int64_t k_block_floats = k_gq_block_cols + k_gq_block_lanes;
+  static constexpr std::int64_t k_block_run_bytes = 24 * 1024;
 
   // The group of each lane block's 8-column lanes, or empty when a lane spans two groups.
   static std::vector<std::int32_t> lane_groups(const std::vector<std::int32_t>& col_group) {
@@ -243,8 +244,14 @@ class group_quant_linear final : public compressed_linear {
     const float* tail = sums + n_tokens * b.sums_floats();
     for (std::int64_t t0 = 0; t0 < n_tokens; t0 += k_gq_max_tokens) {
       const std::int64_t nt = std::min(k_gq_max_tokens, n_tokens - t0);
-      kernels_.block_matvec(matvec_plan_, r0, r1, xt + t0 * b.xt_floats(), b.xt_floats(), sums + t0 * b.sums_floats(), b.sums_floats(), nt, 0,
-                            b.n_blocks, y + t0 * ldy, ldy, false);
+      // Every row reads 9 bytes of prepared input per byte of codes: blocks in runs whose input
+      // stays in the L1 cache while the rows go by.
+      const std::int64_t run = std::max<std::int64_t>(1, k_block_run_bytes / (nt * k_block_floats * static_cast<std::int64_t>(sizeof(float))));
+      for (std::int64_t b0 = 0; b0 < b.n_blocks; b0 += run) {
+        kernels_.block_matvec(matvec_plan_, r0, r1, xt + t0 * b.xt_floats() + b0 * k_gq_block_cols, b.xt_floats(),
+                              sums + t0 * b.sums_floats() + b0 * k_gq_block_lanes, b.sums_floats(), nt, b0, std::min(b0 + run, b.n_blocks),
+                              y + t0 * ldy, ldy, b0 > 0);
+      }
       if (b.tail_cols > 0) {
         kernels_.matvec(matvec_plan_, r0, r1, tail + t0 * b.tail_cols, b.tail_cols, nt, b.tail0, n_cols(), y + t0 * ldy, ldy, true);
       }
