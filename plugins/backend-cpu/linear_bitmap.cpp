@@ -122,4 +122,9 @@ std::unique_ptr<compressed_linear> make_bitmap_linear(const compressed_weight& w
   return std::make_unique<bitmap_linear>(w, "generic", values, sparse::bitmap_generic());
 }
 
+std::unique_ptr<compressed_linear> make_bitmap_linear_vpopcntdq(const compressed_weight& w, sparse_value_type values) {
+  const sparse::bitmap_kernels* k = sparse::bitmap_avx512_vpopcntdq();
+  return k == nullptr ? nullptr : std::make_unique<bitmap_linear>(w, "avx512f", values, *k);
+}
+
 }  // namespace kick::cpu

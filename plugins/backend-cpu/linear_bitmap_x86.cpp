@@ -297,12 +297,17 @@ void matvec_bitalg(const bitmap_rows& w, std::int64_t r0, std::int64_t r1, const
 
 }  // namespace
 
-const bitmap_kernels* bitmap_avx512() {
+const bitmap_kernels* bitmap_avx512_vpopcntdq() {
   static const bitmap_kernels k{matvec_any<avx512>, decode_any<decode_avx512<false>, decode_avx512<true>>};
-  static const bitmap_kernels k_bitalg{matvec_bitalg, k.decode};
-  if (!(has_popcnt_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq"))) return nullptr;
+  return has_popcnt_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq") ? &k : nullptr;
+}
+
+const bitmap_kernels* bitmap_avx512() {
+  const bitmap_kernels* base = bitmap_avx512_vpopcntdq();
+  if (base == nullptr) return nullptr;
+  static const bitmap_kernels k_bitalg{matvec_bitalg, base->decode};
   const bool bitalg = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bitalg");
-  return bitalg ? &k_bitalg : &k;
+  return bitalg ? &k_bitalg : base;
 }
 
 const bitmap_kernels* bitmap_avx2() {
@@ -313,6 +318,7 @@ const bitmap_kernels* bitmap_avx2() {
 #else  // not x86-64
 
 const bitmap_kernels* bitmap_avx512() { return nullptr; }
+const bitmap_kernels* bitmap_avx512_vpopcntdq() { return nullptr; }
 const bitmap_kernels* bitmap_avx2() { return nullptr; }
 
 #endif

@@ -24,4 +24,8 @@ std::unique_ptr<compressed_linear> make_nm_linear(const compressed_weight& w, co
 std::unique_ptr<compressed_linear> make_bitmap_linear(const compressed_weight& w, const kernel_set& kernels,
                                                       sparse_value_type values = sparse_value_type::f32);
 
+// The same on the AVX-512F + AVX512_VPOPCNTDQ kernels that CPUs without AVX512_BW/VL/BITALG run
+// (nullptr where this CPU lacks those two), so that tests cover them on any AVX-512 machine.
+std::unique_ptr<compressed_linear> make_bitmap_linear_vpopcntdq(const compressed_weight& w, sparse_value_type values);
+
 }  // namespace kick::cpu

@@ -116,6 +116,7 @@ const nm_kernels* nm_avx2();
 const nm_kernels* nm_avx512_pairs();  // the row-pair form of 2:4 with f16 values
 bitmap_kernels bitmap_generic();
 const bitmap_kernels* bitmap_avx512();
+const bitmap_kernels* bitmap_avx512_vpopcntdq();  // what bitmap_avx512 is without AVX512_BW/VL/BITALG
 const bitmap_kernels* bitmap_avx2();
 
 }  // namespace kick::cpu::sparse

@@ -1,7 +1,8 @@
 // The bitmap (unstructured) sparse kernels (linear_bitmap*.cpp) on every instruction set this
-// machine runs, with f32 and f16 values: 50%, 70% and 90% sparsity over shapes with 1 row, prime
-// row and column counts (not multiples of 8, 16 or 64), plus all-zero rows, dense rows and
-// non-zeros only in the last columns. Tolerance: see sparse_kernel_check.h.
+// machine runs (AVX-512 also without BITALG), with f32 and f16 values: 50%, 70% and 90% sparsity
+// over shapes with 1 row, prime row and column counts (not multiples of 8, 16 or 64), plus
+// all-zero rows, dense rows and non-zeros only in the last columns. Tolerance: see
+// sparse_kernel_check.h.
 #include <catch2/catch.hpp>
 
 #include <random>
@@ -25,6 +26,13 @@ void check_all_kernels(const compressed_weight& w) {
       sparse_testing::check_sparse_layer(*lin, w, values,
                                          std::string("bitmap ") + kernels->isa + " (" + sparse_testing::name_of(values) + " values)");
     }
+  }
+  // The AVX-512 kernels of CPUs without AVX512_BW/VL/BITALG, where this one has them too.
+  for (sparse_value_type values : {sparse_value_type::f32, sparse_value_type::f16}) {
+    auto lin = make_bitmap_linear_vpopcntdq(w, values);
+    if (lin == nullptr) continue;
+    INFO(w.n_rows << "x" << w.n_cols << " on avx512f without bitalg, " << sparse_testing::name_of(values) << " values");
+    sparse_testing::check_sparse_layer(*lin, w, values, std::string("bitmap avx512f (") + sparse_testing::name_of(values) + " values)");
   }
 }
 
