@@ -77,12 +77,7 @@ void q8_prepare(const q8_plan& p, const float* x, std::int64_t n_tokens, std::by
   const q8_input_layout l = q8_input_layout::of(p);
   const std::int64_t n = p.n_cols, per = p.per(), chunk_cols = p.chunk_cols(), lane_cols = 4 * per;
   for (std::int64_t t = 0; t < n_tokens; ++t) {
-    std::byte* base = out + t * l.token_bytes();
-    auto* xq = reinterpret_cast<std::int8_t*>(base);
-    auto* lane_scale = reinterpret_cast<float*>(base + l.xq_bytes);
-    auto* group_sum = reinterpret_cast<float*>(base + l.xq_bytes + l.lane_scale_bytes);
-    auto* xk = reinterpret_cast<float*>(base + l.xq_bytes + l.lane_scale_bytes + l.group_sum_bytes);
-    auto* q = reinterpret_cast<std::int8_t*>(base + l.xq_bytes + l.lane_scale_bytes + l.group_sum_bytes + l.x_bytes);
+    const auto [xq, lane_scale, group_sum, xk, q] = l.token(out, t);
     const float* xt = x + t * n;
     // x in kernel order.
     if (p.column_order != nullptr) {
@@ -135,10 +130,10 @@ void matvec_rows(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::
     const float* sw = p.scales + r * p.n_groups;
     const float* zw = p.zeros + r * p.n_groups;
     for (int t = 0; t < NT; ++t) {
-      const std::byte* base = prepared + t * l.token_bytes();
-      const auto* xq = reinterpret_cast<const std::int8_t*>(base);
-      const auto* lane_scale = reinterpret_cast<const float*>(base + l.xq_bytes);
-      const auto* group_sum = reinterpret_cast<const float*>(base + l.xq_bytes + l.lane_scale_bytes);
+      const auto in = l.token(prepared, t);
+      const std::int8_t* xq = in.xq;
+      const float* lane_scale = in.lane_scale;
+      const float* group_sum = in.group_sum;
       float acc = 0.0f;
       for (std::int64_t ch = 0; ch < p.n_chunks; ++ch) {
         const std::int64_t bytes = std::min(k_q8_chunk_bytes, p.bytes_per_row - ch * k_q8_chunk_bytes);
@@ -160,19 +155,11 @@ void matvec_rows(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::
   }
 }
 
-template <int B>
-void matvec_any(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared, std::int64_t n_tokens, float* y,
-                std::int64_t ldy) {
-  with_token_count<7>(n_tokens, [&]<int T>() { matvec_rows<B, T>(p, r0, r1, prepared, y, ldy); });
-}
-
 void matvec_generic(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared, std::int64_t n_tokens, float* y,
                     std::int64_t ldy) {
-  switch (p.bits) {
-    case 2: return matvec_any<2>(p, r0, r1, prepared, n_tokens, y, ldy);
-    case 4: return matvec_any<4>(p, r0, r1, prepared, n_tokens, y, ldy);
-    default: return matvec_any<8>(p, r0, r1, prepared, n_tokens, y, ldy);
-  }
+  with_code_bits(p.bits, [&]<int B>() {
+    with_token_count<7>(n_tokens, [&]<int T>() { matvec_rows<B, T>(p, r0, r1, prepared, y, ldy); });
+  });
 }
 
 }  // namespace

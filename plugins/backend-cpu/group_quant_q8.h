@@ -19,6 +19,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace kick::cpu {
@@ -65,7 +67,38 @@ struct q8_input_layout {
   std::int64_t codes_bytes = 0;       // n_cols int8 (xq in column order, while quantizing)
   std::int64_t token_bytes() const { return xq_bytes + lane_scale_bytes + group_sum_bytes + x_bytes + codes_bytes; }
   static q8_input_layout of(const q8_plan& p);
+
+  // The parts of token t's prepared input in `prepared` (const or not).
+  template <class Byte>
+  struct parts {
+    using int8 = std::conditional_t<std::is_const_v<Byte>, const std::int8_t, std::int8_t>;
+    using f32 = std::conditional_t<std::is_const_v<Byte>, const float, float>;
+    int8* xq;          // the kernels' activations
+    f32* lane_scale;   // per chunk lane
+    f32* group_sum;    // per group
+    f32* x;            // while preparing: x in kernel order
+    int8* codes;       // while preparing: xq in column order
+  };
+  template <class Byte>
+  parts<Byte> token(Byte* prepared, std::int64_t t) const {
+    Byte* at = prepared + t * token_bytes();
+    const auto next = [&](std::int64_t bytes) { return std::exchange(at, at + bytes); };
+    return {reinterpret_cast<typename parts<Byte>::int8*>(next(xq_bytes)), reinterpret_cast<typename parts<Byte>::f32*>(next(lane_scale_bytes)),
+            reinterpret_cast<typename parts<Byte>::f32*>(next(group_sum_bytes)), reinterpret_cast<typename parts<Byte>::f32*>(next(x_bytes)),
+            reinterpret_cast<typename parts<Byte>::int8*>(next(codes_bytes))};
+  }
 };
+
+// Calls f.template operator()<B>() with B = bits (2, 4 or 8): the kernels' code width as a
+// compile-time constant.
+template <class F>
+inline void with_code_bits(int bits, F&& f) {
+  switch (bits) {
+    case 2: return f.template operator()<2>();
+    case 4: return f.template operator()<4>();
+    default: return f.template operator()<8>();
+  }
+}
 
 // Prepares n_tokens rows of x (n_cols floats each) into `out` (n_tokens * token_bytes(), 64-byte
 // aligned). Portable code shared by every kernel, so the quantized activations are identical.

@@ -97,10 +97,10 @@ KICK_Q8_TARGET void matvec_rows(const q8_plan& p, std::int64_t r0, std::int64_t 
   const float* lane_scale[NT];
   const float* group_sum[NT];
   for (int t = 0; t < NT; ++t) {
-    const std::byte* base = prepared + t * l.token_bytes();
-    xq[t] = reinterpret_cast<const std::int8_t*>(base);
-    lane_scale[t] = reinterpret_cast<const float*>(base + l.xq_bytes);
-    group_sum[t] = reinterpret_cast<const float*>(base + l.xq_bytes + l.lane_scale_bytes);
+    const auto parts = l.token(prepared, t);
+    xq[t] = parts.xq;
+    lane_scale[t] = parts.lane_scale;
+    group_sum[t] = parts.group_sum;
   }
   // Two rows at a time while the accumulators fit the 32 vector registers.
   constexpr int R = NT <= 4 ? 2 : 1;
@@ -109,25 +109,17 @@ KICK_Q8_TARGET void matvec_rows(const q8_plan& p, std::int64_t r0, std::int64_t 
   for (; r < r1; ++r) rows<B, NT, 1, Uniform>(p, r, xq, lane_scale, group_sum, y, ldy);
 }
 
-template <int B>
-void matvec_any(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared, std::int64_t n_tokens, float* y,
-                std::int64_t ldy) {
-  with_token_count<7>(n_tokens, [&]<int T>() {
-    if (p.uniform_chunks) {
-      matvec_rows<B, T, true>(p, r0, r1, prepared, y, ldy);
-    } else {
-      matvec_rows<B, T, false>(p, r0, r1, prepared, y, ldy);
-    }
-  });
-}
-
 void matvec_vnni(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared, std::int64_t n_tokens, float* y,
                  std::int64_t ldy) {
-  switch (p.bits) {
-    case 2: return matvec_any<2>(p, r0, r1, prepared, n_tokens, y, ldy);
-    case 4: return matvec_any<4>(p, r0, r1, prepared, n_tokens, y, ldy);
-    default: return matvec_any<8>(p, r0, r1, prepared, n_tokens, y, ldy);
-  }
+  with_code_bits(p.bits, [&]<int B>() {
+    with_token_count<7>(n_tokens, [&]<int T>() {
+      if (p.uniform_chunks) {
+        matvec_rows<B, T, true>(p, r0, r1, prepared, y, ldy);
+      } else {
+        matvec_rows<B, T, false>(p, r0, r1, prepared, y, ldy);
+      }
+    });
+  });
 }
 
 }  // namespace
