@@ -8,46 +8,13 @@
 #include <string_view>
 
 #include "core/bench/synthetic_weights.h"
+#include "group_quant_layers.h"
 #include "quant_kernel_check.h"
 
 using namespace kick;
 using namespace kick::cpu::testing;
 
 namespace {
-
-struct gq_shape {
-  int bits;
-  std::int64_t rows, cols, group_size;
-  bool act_order, input_scale;
-};
-
-// Random codes, scales and fractional zeros; act-order groups of uneven sizes.
-compressed_weight make_layer(const gq_shape& s, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  group_quant_layout l;
-  l.bits = s.bits;
-  l.group_size = s.group_size;
-  l.words_per_row = quant_words_per_row(s.cols, s.bits);
-  l.n_groups = (s.cols + s.group_size - 1) / s.group_size;
-  l.packed.assign(static_cast<std::size_t>(s.rows * l.words_per_row), 0u);
-  std::uniform_int_distribution<std::uint32_t> code(0, (1u << s.bits) - 1u);
-  for (std::int64_t r = 0; r < s.rows; ++r)
-    for (std::int64_t c = 0; c < s.cols; ++c) set_quant_code(l, r, c, code(rng));
-  std::uniform_real_distribution<float> scale(0.001f, 0.05f), zero(0.0f, static_cast<float>((1 << s.bits) - 1));
-  for (std::int64_t i = 0; i < s.rows * l.n_groups; ++i) {
-    l.scales.push_back(scale(rng));
-    l.zeros.push_back(i % 3 == 0 ? std::round(zero(rng)) : zero(rng));
-  }
-  if (s.act_order) {
-    std::uniform_int_distribution<std::int32_t> group(0, static_cast<std::int32_t>(l.n_groups - 1));
-    for (std::int64_t c = 0; c < s.cols; ++c) l.g_idx.push_back(c < l.n_groups ? static_cast<std::int32_t>(c) : group(rng));
-  }
-  if (s.input_scale) {
-    std::uniform_real_distribution<float> in(0.25f, 4.0f);
-    for (std::int64_t c = 0; c < s.cols; ++c) l.input_scale.push_back(in(rng));
-  }
-  return compressed_weight{s.rows, s.cols, std::move(l)};
-}
 
 std::vector<float> gq_bound(const compressed_weight& w) {
   std::vector<float> bound = absolute_values(w);
@@ -66,27 +33,27 @@ std::vector<float> gq_bound(const compressed_weight& w) {
 TEST_CASE("cpu kernels: group-quant layers (2/3/4/8 bits, any group, act-order, input_scale) match the double product", "[cpu-kernels][gq]") {
   std::vector<gq_shape> shapes;
   for (int bits : {2, 3, 4, 8}) {
-    shapes.push_back({bits, 1, 32, 32, false, false});
-    shapes.push_back({bits, 7, 128, 64, false, false});
-    shapes.push_back({bits, 19, 263, 128, false, false});  // a prime number of columns: a partial last step
-    shapes.push_back({bits, 5, 29, 29, false, false});     // fewer columns than one step
-    shapes.push_back({bits, 11, 200, 100, false, true});   // groups that split 32-column steps
-    shapes.push_back({bits, 13, 160, 16, false, false});   // groups smaller than a step
-    shapes.push_back({bits, 17, 257, 32, true, false});    // act-order, uneven groups
-    shapes.push_back({bits, 3, 300, 64, true, true});
-    shapes.push_back({bits, 2, 20, 8, true, false});       // act-order narrower than a step
+    shapes.push_back({bits, 1, 32, 32, act_order::none, false});
+    shapes.push_back({bits, 7, 128, 64, act_order::none, false});
+    shapes.push_back({bits, 19, 263, 128, act_order::none, false});  // a prime number of columns: a partial last step
+    shapes.push_back({bits, 5, 29, 29, act_order::none, false});     // fewer columns than one step
+    shapes.push_back({bits, 11, 200, 100, act_order::none, true});   // groups that split 32-column steps
+    shapes.push_back({bits, 13, 160, 16, act_order::none, false});   // groups smaller than a step
+    shapes.push_back({bits, 17, 257, 32, act_order::uneven, false});    // act-order, uneven groups
+    shapes.push_back({bits, 3, 300, 64, act_order::uneven, true});
+    shapes.push_back({bits, 2, 20, 8, act_order::uneven, false});       // act-order narrower than a step
   }
   // 4 bits on AVX-512: lane blocks of 128 columns, scratch split into column chunks, a partial last block
-  shapes.push_back({4, 9, 1100, 128, false, false});
-  shapes.push_back({4, 6, 700, 256, false, false});  // a group that continues into the partial block
-  shapes.push_back({4, 5, 640, 32, false, false});   // four groups per block: per-lane scales
-  shapes.push_back({4, 4, 600, 8, false, false});
-  shapes.push_back({4, 3, 300, 128, false, true});    // input_scale: 32-column steps
+  shapes.push_back({4, 9, 1100, 128, act_order::none, false});
+  shapes.push_back({4, 6, 700, 256, act_order::none, false});  // a group that continues into the partial block
+  shapes.push_back({4, 5, 640, 32, act_order::none, false});   // four groups per block: per-lane scales
+  shapes.push_back({4, 4, 600, 8, act_order::none, false});
+  shapes.push_back({4, 3, 300, 128, act_order::none, true});    // input_scale: 32-column steps
   for (const kick::cpu::kernel_set* kernels : testable_kernel_sets()) {
     for (const gq_shape& s : shapes) {
-      INFO(kernels->isa << " int" << s.bits << " " << s.rows << "x" << s.cols << " group " << s.group_size << (s.act_order ? " act-order" : "")
+      INFO(kernels->isa << " int" << s.bits << " " << s.rows << "x" << s.cols << " group " << s.group_size << (s.order != act_order::none ? " act-order" : "")
                         << (s.input_scale ? " input_scale" : ""));
-      const compressed_weight w = make_layer(s, static_cast<std::uint32_t>(s.rows * 1000 + s.cols + s.bits));
+      const compressed_weight w = make_group_quant_layer(s, static_cast<std::uint32_t>(s.rows * 1000 + s.cols + s.bits));
       REQUIRE(check_layout(w).ok());
       check_layer(w, *kernels, gq_bound(w), 1e-5);
     }
@@ -110,7 +77,7 @@ TEST_CASE("cpu kernels: the benchmark's group-quant formats run natively", "[cpu
 }
 
 TEST_CASE("cpu kernels: group-quant bit widths without native kernels fall back to the generic layer", "[cpu-kernels][gq]") {
-  compressed_weight w = make_layer({5, 3, 40, 16, false, false}, 1);
+  compressed_weight w = make_group_quant_layer({5, 3, 40, 16, act_order::none, false}, 1);
   std::get<group_quant_layout>(w.layout).bits = 5;
   auto& l = std::get<group_quant_layout>(w.layout);
   l.words_per_row = quant_words_per_row(w.n_cols, 5);

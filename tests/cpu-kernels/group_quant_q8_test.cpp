@@ -13,6 +13,7 @@
 #include <string>
 
 #include "compressed_linear.h"
+#include "group_quant_layers.h"
 #include "kernel_sets.h"
 #include "kick/format_codec.h"
 #include "matmul.h"
@@ -22,43 +23,6 @@ using namespace kick::cpu;
 using namespace kick::cpu::testing;
 
 namespace {
-
-struct q8_shape {
-  int bits;
-  std::int64_t rows, cols, group_size;
-  bool act_order, input_scale;
-};
-
-// Random codes, scales, fractional zeros; act-order groups of exactly group_size columns each
-// (a random permutation), so that sorted by group every 32 columns share one group.
-compressed_weight make_layer(const q8_shape& s, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  group_quant_layout l;
-  l.bits = s.bits;
-  l.group_size = s.group_size;
-  l.words_per_row = quant_words_per_row(s.cols, s.bits);
-  l.n_groups = (s.cols + s.group_size - 1) / s.group_size;
-  l.packed.assign(static_cast<std::size_t>(s.rows * l.words_per_row), 0u);
-  std::uniform_int_distribution<std::uint32_t> code(0, (1u << s.bits) - 1u);
-  for (std::int64_t r = 0; r < s.rows; ++r)
-    for (std::int64_t c = 0; c < s.cols; ++c) set_quant_code(l, r, c, code(rng));
-  std::uniform_real_distribution<float> scale(0.001f, 0.05f), zero(0.0f, static_cast<float>((1 << s.bits) - 1));
-  for (std::int64_t i = 0; i < s.rows * l.n_groups; ++i) {
-    l.scales.push_back(scale(rng));
-    l.zeros.push_back(zero(rng));
-  }
-  if (s.act_order) {
-    std::vector<std::int32_t> perm(static_cast<std::size_t>(s.cols));
-    std::iota(perm.begin(), perm.end(), 0);
-    std::shuffle(perm.begin(), perm.end(), rng);
-    for (std::int32_t p : perm) l.g_idx.push_back(static_cast<std::int32_t>(p / s.group_size));
-  }
-  if (s.input_scale) {
-    std::uniform_real_distribution<float> in(0.25f, 4.0f);
-    for (std::int64_t c = 0; c < s.cols; ++c) l.input_scale.push_back(in(rng));
-  }
-  return compressed_weight{s.rows, s.cols, std::move(l)};
-}
 
 struct reference {
   std::vector<double> y, tolerance, exact, bound;  // [token][row]
@@ -123,21 +87,21 @@ linear_options int8_activations() {
 }  // namespace
 
 TEST_CASE("cpu kernels: int8-activation group-quant decode computes the documented arithmetic", "[cpu-kernels][gq][q8]") {
-  std::vector<q8_shape> shapes;
+  std::vector<gq_shape> shapes;
   for (int bits : {2, 4, 8}) {
-    shapes.push_back({bits, 1, 32, 32, false, false});     // one step, a partial chunk
-    shapes.push_back({bits, 7, 192, 64, false, false});    // the test model's width: partial last chunk
-    shapes.push_back({bits, 19, 512, 128, false, false});  // whole chunks (int2: 2 groups per chunk)
-    shapes.push_back({bits, 5, 1056, 96, false, true});    // groups of 3 steps, input_scale
-    shapes.push_back({bits, 13, 320, 32, false, false});   // a group per step: many groups per chunk
-    shapes.push_back({bits, 11, 384, 128, true, false});   // act-order
-    shapes.push_back({bits, 3, 256, 64, true, true});      // act-order with input_scale
+    shapes.push_back({bits, 1, 32, 32, act_order::none, false});     // one step, a partial chunk
+    shapes.push_back({bits, 7, 192, 64, act_order::none, false});    // the test model's width: partial last chunk
+    shapes.push_back({bits, 19, 512, 128, act_order::none, false});  // whole chunks (int2: 2 groups per chunk)
+    shapes.push_back({bits, 5, 1056, 96, act_order::none, true});    // groups of 3 steps, input_scale
+    shapes.push_back({bits, 13, 320, 32, act_order::none, false});   // a group per step: many groups per chunk
+    shapes.push_back({bits, 11, 384, 128, act_order::even, false});   // act-order
+    shapes.push_back({bits, 3, 256, 64, act_order::even, true});      // act-order with input_scale
   }
   for (const kernel_set* kernels : testable_kernel_sets()) {
-    for (const q8_shape& s : shapes) {
-      INFO(kernels->isa << " int" << s.bits << " " << s.rows << "x" << s.cols << " group " << s.group_size << (s.act_order ? " act-order" : "")
+    for (const gq_shape& s : shapes) {
+      INFO(kernels->isa << " int" << s.bits << " " << s.rows << "x" << s.cols << " group " << s.group_size << (s.order != act_order::none ? " act-order" : "")
                         << (s.input_scale ? " input_scale" : ""));
-      const compressed_weight w = make_layer(s, static_cast<std::uint32_t>(s.rows * 1000 + s.cols + s.bits));
+      const compressed_weight w = make_group_quant_layer(s, static_cast<std::uint32_t>(s.rows * 1000 + s.cols + s.bits));
       REQUIRE(check_layout(w).ok());
       auto lin = make_compressed_linear(w, *kernels, int8_activations());
       REQUIRE(lin);
@@ -181,7 +145,7 @@ TEST_CASE("cpu kernels: int8 activations through matmul prepare x once and match
   for (const kernel_set* kernels : testable_kernel_sets()) {
     for (int bits : {2, 4, 8}) {
       INFO(kernels->isa << " int" << bits);
-      const compressed_weight w = make_layer({bits, 70, 640, 128, false, false}, 3);
+      const compressed_weight w = make_group_quant_layer({bits, 70, 640, 128, act_order::none, false}, 3);
       auto lin = make_compressed_linear(w, *kernels, int8_activations());
       REQUIRE(lin);
       CHECK((*lin)->prepared_input_bytes(1) > 0);
@@ -204,15 +168,15 @@ TEST_CASE("cpu kernels: int8 activations through matmul prepare x once and match
 }
 
 TEST_CASE("cpu kernels: layers the int8-activation kernels cannot take keep their f32 kernels", "[cpu-kernels][gq][q8]") {
-  const q8_shape cases[] = {
-      {3, 4, 256, 128, false, false},  // 3 bits
-      {4, 4, 200, 100, false, false},  // columns not a multiple of 32
-      {4, 4, 256, 16, false, false},   // groups smaller than 32 columns
-      {8, 4, 256, 48, false, false},   // groups that split 32-column steps
+  const gq_shape cases[] = {
+      {3, 4, 256, 128, act_order::none, false},  // 3 bits
+      {4, 4, 200, 100, act_order::none, false},  // columns not a multiple of 32
+      {4, 4, 256, 16, act_order::none, false},   // groups smaller than 32 columns
+      {8, 4, 256, 48, act_order::none, false},   // groups that split 32-column steps
   };
-  for (const q8_shape& s : cases) {
+  for (const gq_shape& s : cases) {
     INFO("int" << s.bits << " " << s.cols << " columns, group " << s.group_size);
-    const compressed_weight w = make_layer(s, 9);
+    const compressed_weight w = make_group_quant_layer(s, 9);
     auto lin = make_compressed_linear(w, best_kernels(), int8_activations());
     REQUIRE(lin);
     CHECK((*lin)->kernel_name().find("int8-activations") == std::string::npos);
