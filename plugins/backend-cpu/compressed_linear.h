@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "kernels.h"
 #include "kick/formats.h"
@@ -71,6 +72,14 @@ class compressed_linear {
  private:
   const compressed_weight* weight_;  // owned by the host, outlives the runner
 };
+
+// A 64-byte aligned region of at least `bytes` inside `storage` (grown as needed): where
+// prepared inputs are written.
+inline std::byte* aligned_prepared_input(std::vector<std::byte>& storage, std::int64_t bytes) {
+  if (storage.size() < static_cast<std::size_t>(bytes) + 64) storage.resize(static_cast<std::size_t>(bytes) + 64);
+  const auto address = reinterpret_cast<std::uintptr_t>(storage.data());
+  return storage.data() + (64 - address % 64) % 64;
+}
 
 // The kernels for `w` on `kernels.isa`, after kick::check_layout (invalid_argument names the
 // layout's problem); sparse layouts hold their values as options.values says, group-quantized

@@ -97,8 +97,7 @@ class group_quant_linear final : public compressed_linear {
               float* scratch) const override {
     if (const std::int64_t bytes = prepared_input_bytes(n_tokens); bytes > 0) {
       thread_local std::vector<std::byte> buffer;
-      if (buffer.size() < static_cast<std::size_t>(bytes) + 64) buffer.resize(static_cast<std::size_t>(bytes) + 64);
-      std::byte* prepared = buffer.data() + (64 - reinterpret_cast<std::uintptr_t>(buffer.data()) % 64) % 64;
+      std::byte* prepared = aligned_prepared_input(buffer, bytes);
       prepare_input(x, n_tokens, prepared);
       return matvec_prepared(r0, r1, prepared, n_tokens, y, ldy);
     }

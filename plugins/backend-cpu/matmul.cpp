@@ -24,11 +24,7 @@ float* compute_context::gemm_scratch(int thread, std::int64_t floats) {
 
 std::byte* compute_context::prepared_input(std::size_t job, std::int64_t bytes) {
   if (prepared_.size() <= job) prepared_.resize(job + 1);
-  std::vector<std::byte>& buffer = prepared_[job];
-  const auto needed = static_cast<std::size_t>(bytes) + 64;
-  if (buffer.size() < needed) buffer.resize(needed);
-  const auto address = reinterpret_cast<std::uintptr_t>(buffer.data());
-  return buffer.data() + ((64 - address % 64) % 64);
+  return aligned_prepared_input(prepared_[job], bytes);
 }
 
 blas_single_thread_scope::blas_single_thread_scope() : previous_(openblas_get_num_threads()) {
