@@ -1,7 +1,8 @@
-// AVX-512 lane-block kernels of 4-bit group-quantized layers (see gq_block_matvec_fn): a block's
-// 16 code words are one vector whose nibble k is decoded by an AND and a conversion; x is
-// transposed into the matching order once per call, and each lane's group scale is applied once
-// per block instead of once per decoded vector.
+// AVX-512 lane-block kernels of 2-, 4- and 8-bit group-quantized layers (see gq_block_matvec_fn):
+// a block's 16 code words are one vector whose code k is decoded by an AND (after one shift for the
+// codes past the mantissa bits); x is transposed into the matching order once per call, and each
+// lane's group scale is applied once per block instead of once per decoded vector.
+#include <algorithm>
 #include <array>
 #include <bit>
 
@@ -43,31 +44,40 @@ inline constexpr transpose_indices k_transpose = make_transpose_indices();
 
 constexpr float power_of_two(int e) { return std::bit_cast<float>(static_cast<std::uint32_t>(e + 127) << 23); }
 
-// Nibble k, masked in place (k < 5: bits 4k .. 4k + 3) or after a shift right by 12 (k >= 5: bits
-// 4k - 12 ..), read as a float is the subnormal code * 2^(4 k' - 149), k' = k or k - 3; x carries
-// 2^(149 - 4 k' - k_block_exponent) and the block's scale 2^k_block_exponent, so products are
+// Where code k of a lane's word is read: codes wholly below bit 23 in place, the others after a
+// shift right by high_shift (12 for 2 and 4 bits, 16 for 8 bits), at bits [position, position + B).
+// Masked, the word read as a float is the subnormal code * 2^(position - 149); x carries
+// 2^(149 - position - k_block_exponent) and the block's scale 2^k_block_exponent, so products are
 // code * x * 2^-64: normal for |x| > 2^-60, and exact like a conversion.
 constexpr int k_block_exponent = 64;
-constexpr int nibble_position(int k) { return k < 5 ? 4 * k : 4 * k - 12; }
-inline constexpr std::array<float, 8> k_input_scale = [] {
-  std::array<float, 8> a{};
-  for (int k = 0; k < 8; ++k) a[static_cast<std::size_t>(k)] = power_of_two(149 - nibble_position(k) - k_block_exponent);
-  return a;
-}();
+template <int B>
+struct code_positions {
+  static constexpr int K = 32 / B;
+  static constexpr int high_shift = B == 8 ? 16 : 12;
+  static constexpr bool in_place(int k) { return B * k + B <= 23; }
+  static constexpr int position(int k) { return in_place(k) ? B * k : B * k - high_shift; }
+  static constexpr std::array<float, K> input_scale = [] {
+    std::array<float, K> a{};
+    for (int k = 0; k < K; ++k) a[static_cast<std::size_t>(k)] = power_of_two(149 - position(k) - k_block_exponent);
+    return a;
+  }();
+};
 
 KICK_Q_AVX512 KICK_Q_INLINE __m512i index16(const std::int32_t* a) { return _mm512_load_si512(a); }
 
-KICK_Q_AVX512 void block_prepare_avx512(const float* x, const std::int32_t* order, std::int64_t b0, std::int64_t b1, float* xt,
+// 4 bits: the 16 x 8 transpose by three stages of two-source permutes.
+KICK_Q_AVX512 void block_prepare4_avx512(const float* x, const std::int32_t* order, std::int64_t b0, std::int64_t b1, float* xt,
                                         float* lane_sums) {
   const __m512i i1[2] = {index16(k_transpose.stage1[0]), index16(k_transpose.stage1[1])};
   const __m512i i2[2] = {index16(k_transpose.stage2[0]), index16(k_transpose.stage2[1])};
   const __m512i i3[2] = {index16(k_transpose.stage3[0]), index16(k_transpose.stage3[1])};
-  alignas(64) float gathered[k_gq_block_cols];
+  constexpr std::int64_t cols = gq_block_cols(4);
+  alignas(64) float gathered[cols];
   for (std::int64_t b = b0; b < b1; ++b) {
-    const float* src = x + b * k_gq_block_cols;
+    const float* src = x + b * cols;
     if (order != nullptr) {
-      const std::int32_t* o = order + b * k_gq_block_cols;
-      for (int i = 0; i < k_gq_block_cols; ++i) gathered[i] = x[o[i]];
+      const std::int32_t* o = order + b * cols;
+      for (std::int64_t i = 0; i < cols; ++i) gathered[i] = x[o[i]];
       src = gathered;
     }
     __m512 r[8], s[8], t[8];
@@ -77,7 +87,7 @@ KICK_Q_AVX512 void block_prepare_avx512(const float* x, const std::int32_t* orde
     for (int n = 0; n < 2; ++n)
       for (int h = 0; h < 2; ++h)
         for (int q = 0; q < 2; ++q) t[4 * n + 2 * h + q] = _mm512_permutex2var_ps(s[4 * n + h], i2[q], s[4 * n + 2 + h]);
-    float* out = xt + (b - b0) * k_gq_block_cols;
+    float* out = xt + (b - b0) * cols;
     __m512 sum = _mm512_setzero_ps();
     for (int h = 0; h < 2; ++h) {
       for (int q = 0; q < 2; ++q) {
@@ -85,7 +95,7 @@ KICK_Q_AVX512 void block_prepare_avx512(const float* x, const std::int32_t* orde
           const int k = 4 * h + 2 * q + e;
           const __m512 column_k = _mm512_permutex2var_ps(t[2 * h + q], i3[e], t[4 + 2 * h + q]);
           sum = _mm512_add_ps(sum, column_k);
-          _mm512_storeu_ps(out + 16 * k, _mm512_mul_ps(column_k, _mm512_set1_ps(k_input_scale[k])));
+          _mm512_storeu_ps(out + 16 * k, _mm512_mul_ps(column_k, _mm512_set1_ps(code_positions<4>::input_scale[static_cast<std::size_t>(k)])));
         }
       }
     }
@@ -93,73 +103,184 @@ KICK_Q_AVX512 void block_prepare_avx512(const float* x, const std::int32_t* orde
   }
 }
 
-template <int NT>
-KICK_Q_AVX512 void block_matvec_avx512(const gq_plan& p, std::int64_t r0, std::int64_t r1, const float* xt, std::int64_t ld_xt,
-                                       const float* lane_sums, std::int64_t ld_sums, std::int64_t b0, std::int64_t b1, float* y,
-                                       std::int64_t ldy, bool accumulate) {
+// 2 and 8 bits: code k of the 16 lanes gathered with stride K.
+template <int B>
+KICK_Q_AVX512 void block_prepare_gather_avx512(const float* x, const std::int32_t* order, std::int64_t b0, std::int64_t b1, float* xt,
+                                               float* lane_sums) {
+  using pos = code_positions<B>;
+  constexpr std::int64_t cols = gq_block_cols(B);
+  const __m512i lane_first = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(pos::K));
+  alignas(64) float gathered[cols];
+  for (std::int64_t b = b0; b < b1; ++b) {
+    const float* src = x + b * cols;
+    if (order != nullptr) {
+      const std::int32_t* o = order + b * cols;
+      for (std::int64_t i = 0; i < cols; ++i) gathered[i] = x[o[i]];
+      src = gathered;
+    }
+    float* out = xt + (b - b0) * cols;
+    __m512 sum = _mm512_setzero_ps();
+    for (int k = 0; k < pos::K; ++k) {
+      const __m512 column_k = _mm512_i32gather_ps(_mm512_add_epi32(lane_first, _mm512_set1_epi32(k)), src, 4);
+      sum = _mm512_add_ps(sum, column_k);
+      _mm512_storeu_ps(out + 16 * k, _mm512_mul_ps(column_k, _mm512_set1_ps(pos::input_scale[static_cast<std::size_t>(k)])));
+    }
+    _mm512_storeu_ps(lane_sums + (b - b0) * k_gq_block_lanes, sum);
+  }
+}
+
+// The scales and zeros of groups [g0, g1) of row r are fetched into the cache (an r past the layer
+// is harmless: a prefetch does not fault).
+KICK_Q_INLINE void prefetch_scales(const gq_plan& p, std::int64_t r, std::int64_t g0, std::int64_t g1) {
+  constexpr std::int64_t line_floats = 16;
+  for (const float* a : {p.scales, p.zeros}) {
+    const auto first = reinterpret_cast<std::uintptr_t>(a) + static_cast<std::uintptr_t>((r * p.n_groups + g0) * 4);
+    for (std::int64_t i = 0; i < (g1 - g0 + line_floats) / line_floats; ++i)
+      _mm_prefetch(reinterpret_cast<const char*>(first + static_cast<std::uintptr_t>(64 * i)), _MM_HINT_T0);
+  }
+}
+
+// Rows stream from memory: each row prefetches the same blocks of the row far enough ahead
+// (>= 8 KiB of codes) that they arrive in time, whether the blocks are the whole row or one run.
+constexpr std::int64_t k_prefetch_bytes = 8192;
+
+// Where a row's blocks [b0, b1) and their scales are fetched ahead (see k_prefetch_bytes).
+struct block_prefetch {
+  std::int64_t rows, code_bytes;
+  std::int32_t g0, g1;
+  block_prefetch(const gq_plan& p, std::int64_t b0, std::int64_t b1) {
+    const std::int64_t run_bytes = (b1 - b0) * k_gq_block_lanes * static_cast<std::int64_t>(sizeof(std::uint32_t));
+    rows = (k_prefetch_bytes + run_bytes - 1) / run_bytes;
+    code_bytes = rows * p.words_per_row * static_cast<std::int64_t>(sizeof(std::uint32_t));
+    g0 = p.lane_group[b0 * k_gq_block_lanes];
+    g1 = p.lane_group[b1 * k_gq_block_lanes - 1] + 1;
+  }
+};
+
+// Adds block b's codes times every token's transposed input into acc[t] (A partial sums per token).
+template <int B, int NT, int A>
+KICK_Q_AVX512 KICK_Q_INLINE void block_products(const std::uint32_t* block_words, std::int64_t prefetch_bytes, const float* xb,
+                                                std::int64_t ld_xt, __m512 (&acc)[NT][A]) {
+  using pos = code_positions<B>;
+  const auto ahead = reinterpret_cast<std::uintptr_t>(block_words) + static_cast<std::uintptr_t>(prefetch_bytes);
+  _mm_prefetch(reinterpret_cast<const char*>(ahead), _MM_HINT_T0);  // an address past the layer is harmless
+  const __m512i words = _mm512_loadu_si512(block_words);
+  const __m512i high = _mm512_srli_epi32(words, pos::high_shift);
+  for (int k = 0; k < pos::K; ++k) {
+    const __m512 q = _mm512_castsi512_ps(_mm512_and_si512(pos::in_place(k) ? words : high, _mm512_set1_epi32(((1 << B) - 1) << pos::position(k))));
+    for (int t = 0; t < NT; ++t) acc[t][k % A] = _mm512_fmadd_ps(q, _mm512_loadu_ps(xb + t * ld_xt + 16 * k), acc[t][k % A]);
+  }
+}
+
+template <int NT, int A>
+KICK_Q_AVX512 KICK_Q_INLINE __m512 partial_sum(const __m512 (&acc)[NT][A], int t) {
+  __m512 a = acc[t][0];
+  for (int i = 1; i < A; ++i) a = _mm512_add_ps(a, acc[t][i]);
+  return a;
+}
+
+// Uniform blocks: a group's blocks accumulate together and are scaled once (code * x * 2^-64 sums,
+// times 2^64 at the end of the row); the zeros' term of the whole row is one dot product over its
+// groups, sum over g of scale * zero * group_sums[g], in the call with b0 == 0. Otherwise every
+// block is scaled on its own, per lane, and subtracts its lanes' zeros' term.
+template <int B, int NT, bool Uniform>
+KICK_Q_AVX512 void block_matvec_avx512(const gq_plan& p, std::int64_t r0, std::int64_t r1, const gq_block_input& in, std::int64_t b0,
+                                       std::int64_t b1, float* y, std::int64_t ldy, bool accumulate) {
   // Independent accumulators per token so that few tokens still hide the FMA latency.
   constexpr int A = NT == 1 ? 4 : NT <= 3 ? 2 : 1;
+  constexpr std::int64_t cols = gq_block_cols(B);
+  const float block_scale = power_of_two(k_block_exponent);
+  const block_prefetch ahead(p, b0, b1);
   for (std::int64_t r = r0; r < r1; ++r) {
     const std::uint32_t* row = p.packed + r * p.words_per_row;
     const float* s_row = p.scales + r * p.n_groups;
     const float* z_row = p.zeros + r * p.n_groups;
-    __m512 total[NT];
-    for (int t = 0; t < NT; ++t) total[t] = _mm512_setzero_ps();
-    for (std::int64_t b = b0; b < b1; ++b) {
-      _mm_prefetch(reinterpret_cast<const char*>(row + b * k_gq_block_lanes) + 8192, _MM_HINT_T0);  // decode streams rows from memory
-      const __m512i words = _mm512_loadu_si512(row + b * k_gq_block_lanes);
-      const __m512i high = _mm512_srli_epi32(words, 12);
-      const float* xb = xt + (b - b0) * k_gq_block_cols;
-      __m512 acc[NT][A];
-      for (int t = 0; t < NT; ++t)
-        for (int a = 0; a < A; ++a) acc[t][a] = _mm512_setzero_ps();
-      for (int k = 0; k < 8; ++k) {
-        const __m512 q = _mm512_castsi512_ps(_mm512_and_si512(k < 5 ? words : high, _mm512_set1_epi32(0xF << nibble_position(k))));
-        for (int t = 0; t < NT; ++t) acc[t][k % A] = _mm512_fmadd_ps(q, _mm512_loadu_ps(xb + t * ld_xt + 16 * k), acc[t][k % A]);
+    const bool whole_row_zeros = Uniform && b0 == 0;
+    prefetch_scales(p, r + ahead.rows, whole_row_zeros ? 0 : ahead.g0,
+                    whole_row_zeros ? std::max<std::int64_t>(ahead.g1, p.block_groups) : ahead.g1);
+    // The scaled sums and the zeros' term, two short dependency chains instead of one long one.
+    __m512 total[NT], total_zero[NT], acc[NT][A];
+    for (int t = 0; t < NT; ++t) {
+      total[t] = total_zero[t] = _mm512_setzero_ps();
+      for (int a = 0; a < A; ++a) acc[t][a] = _mm512_setzero_ps();
+    }
+    if constexpr (Uniform) {
+      std::int32_t g = p.lane_group[b0 * k_gq_block_lanes];
+      for (std::int64_t b = b0; b < b1; ++b) {
+        const std::int32_t block_group = p.lane_group[b * k_gq_block_lanes];
+        if (block_group != g) {
+          const __m512 scale = _mm512_set1_ps(s_row[g]);
+          for (int t = 0; t < NT; ++t) {
+            total[t] = _mm512_fmadd_ps(partial_sum(acc, t), scale, total[t]);
+            for (int a = 0; a < A; ++a) acc[t][a] = _mm512_setzero_ps();
+          }
+          g = block_group;
+        }
+        block_products<B, NT, A>(row + b * k_gq_block_lanes, ahead.code_bytes, in.xt + (b - b0) * cols, in.ld_xt, acc);
       }
-      const std::int32_t* lane_group = p.lane_group + b * k_gq_block_lanes;
-      __m512 scale, scale_zero;
-      if (lane_group[0] == lane_group[k_gq_block_lanes - 1]) {  // groups never decrease along kernel order
-        const float s = s_row[lane_group[0]];
-        scale = _mm512_set1_ps(s * power_of_two(k_block_exponent));
-        scale_zero = _mm512_set1_ps(s * z_row[lane_group[0]]);
-      } else {
-        const __m512i g = _mm512_loadu_si512(lane_group);
-        const __m512 s = _mm512_i32gather_ps(g, s_row, 4);
-        scale = _mm512_mul_ps(s, _mm512_set1_ps(power_of_two(k_block_exponent)));
-        scale_zero = _mm512_mul_ps(s, _mm512_i32gather_ps(g, z_row, 4));
+      const __m512 scale = _mm512_set1_ps(s_row[g]);
+      for (int t = 0; t < NT; ++t) total[t] = _mm512_mul_ps(_mm512_fmadd_ps(partial_sum(acc, t), scale, total[t]), _mm512_set1_ps(block_scale));
+      if (whole_row_zeros) {
+        for (std::int64_t g0 = 0; g0 < p.block_groups; g0 += 16) {
+          const __mmask16 m = first_lanes16(p.block_groups - g0);
+          const __m512 scale_zero = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, s_row + g0), _mm512_maskz_loadu_ps(m, z_row + g0));
+          for (int t = 0; t < NT; ++t)
+            total_zero[t] = _mm512_fmadd_ps(scale_zero, _mm512_maskz_loadu_ps(m, in.group_sums + t * in.ld_group_sums + g0), total_zero[t]);
+        }
       }
-      const float* sums = lane_sums + (b - b0) * k_gq_block_lanes;
-      for (int t = 0; t < NT; ++t) {
-        __m512 a = acc[t][0];
-        for (int i = 1; i < A; ++i) a = _mm512_add_ps(a, acc[t][i]);
-        total[t] = _mm512_fmadd_ps(a, scale, total[t]);
-        total[t] = _mm512_fnmadd_ps(scale_zero, _mm512_loadu_ps(sums + t * ld_sums), total[t]);
+    } else {
+      for (std::int64_t b = b0; b < b1; ++b) {
+        block_products<B, NT, A>(row + b * k_gq_block_lanes, ahead.code_bytes, in.xt + (b - b0) * cols, in.ld_xt, acc);
+        const std::int32_t* lane_group = p.lane_group + b * k_gq_block_lanes;
+        __m512 scale, scale_zero;
+        if (lane_group[0] == lane_group[k_gq_block_lanes - 1]) {  // groups never decrease along kernel order
+          const float s = s_row[lane_group[0]];
+          scale = _mm512_set1_ps(s * block_scale);
+          scale_zero = _mm512_set1_ps(s * z_row[lane_group[0]]);
+        } else {
+          const __m512i lanes = _mm512_loadu_si512(lane_group);
+          const __m512 s = _mm512_i32gather_ps(lanes, s_row, 4);
+          scale = _mm512_mul_ps(s, _mm512_set1_ps(block_scale));
+          scale_zero = _mm512_mul_ps(s, _mm512_i32gather_ps(lanes, z_row, 4));
+        }
+        const float* sums = in.lane_sums + (b - b0) * k_gq_block_lanes;
+        for (int t = 0; t < NT; ++t) {
+          total[t] = _mm512_fmadd_ps(partial_sum(acc, t), scale, total[t]);
+          total_zero[t] = _mm512_fmadd_ps(scale_zero, _mm512_loadu_ps(sums + t * in.ld_sums), total_zero[t]);
+          for (int a = 0; a < A; ++a) acc[t][a] = _mm512_setzero_ps();
+        }
       }
     }
     for (int t = 0; t < NT; ++t) {
-      const float v = hsum16(total[t]);
+      const float v = hsum16(_mm512_sub_ps(total[t], total_zero[t]));
       y[t * ldy + r] = accumulate ? y[t * ldy + r] + v : v;
     }
   }
 }
 
-void block_matvec_avx512_any(const gq_plan& p, std::int64_t r0, std::int64_t r1, const float* xt, std::int64_t ld_xt,
-                             const float* lane_sums, std::int64_t ld_sums, std::int64_t n_tokens, std::int64_t b0, std::int64_t b1,
-                             float* y, std::int64_t ldy, bool accumulate) {
-  with_token_count<7>(n_tokens, [&]<int T>() { block_matvec_avx512<T>(p, r0, r1, xt, ld_xt, lane_sums, ld_sums, b0, b1, y, ldy, accumulate); });
+template <int B>
+void block_matvec_avx512_any(const gq_plan& p, std::int64_t r0, std::int64_t r1, const gq_block_input& in, std::int64_t n_tokens,
+                             std::int64_t b0, std::int64_t b1, float* y, std::int64_t ldy, bool accumulate) {
+  with_token_count<7>(n_tokens, [&]<int T>() {
+    if (p.uniform_blocks) return block_matvec_avx512<B, T, true>(p, r0, r1, in, b0, b1, y, ldy, accumulate);
+    block_matvec_avx512<B, T, false>(p, r0, r1, in, b0, b1, y, ldy, accumulate);
+  });
 }
 
 }  // namespace
 
-void gq_block_kernels_avx512(gq_kernels& k) {
-  k.block_prepare = block_prepare_avx512;
-  k.block_matvec = block_matvec_avx512_any;
+void gq_block_kernels_avx512(gq_kernels& k, int bits) {
+  switch (bits) {
+    case 2: k.block_prepare = block_prepare_gather_avx512<2>, k.block_matvec = block_matvec_avx512_any<2>; break;
+    case 4: k.block_prepare = block_prepare4_avx512, k.block_matvec = block_matvec_avx512_any<4>; break;
+    case 8: k.block_prepare = block_prepare_gather_avx512<8>, k.block_matvec = block_matvec_avx512_any<8>; break;
+    default: k.block_prepare = nullptr, k.block_matvec = nullptr; break;
+  }
 }
 
 #else  // not x86-64
 
-void gq_block_kernels_avx512(gq_kernels& k) {
+void gq_block_kernels_avx512(gq_kernels& k, int) {
   k.block_prepare = nullptr;
   k.block_matvec = nullptr;
 }

@@ -25,27 +25,44 @@ struct gq_plan {
   const std::int32_t* step_group = nullptr;  // [ceil(n_cols / 32)]: the group of columns [32 s, 32 s + 32), or -1 when mixed
   const float* input_scale = nullptr;        // [n_cols] or nullptr (decode_rows divides by it exactly)
   const float* inv_input_scale = nullptr;    // [n_cols] or nullptr: 1 / input_scale (matvec multiplies by it)
-  // 4-bit lane blocks (see gq_block_matvec_fn), or nullptr when the layer cannot use them:
-  const std::int32_t* lane_group = nullptr;  // [n_cols / 128 * 16]: the group of columns [8 l, 8 l + 8) in kernel order
+  // Lane blocks (see gq_block_matvec_fn), or nullptr when the layer cannot use them:
+  const std::int32_t* lane_group = nullptr;  // [n_cols / block_cols * 16]: the group of lane l's columns in kernel order
+  // Every block's lanes in one group (groups of whole blocks): the kernel scales once per group and
+  // adds the zeros' term once per row, from the group sums, over groups [0, block_groups).
+  bool uniform_blocks = false;
+  std::int64_t block_groups = 0;
 };
 
-// 4-bit "lane blocks": 128 columns are 16 code words, word l holding columns 8 l .. 8 l + 7 (nibble k
-// = column 8 l + k). A block's 16 words form one vector; nibble k of every lane is selected by an AND
-// (k < 7: the code times 16^k, exact as a float) and multiply-added with x transposed and scaled by
-// 16^-k, so no shift or permute decodes a code. Each lane's sum over its 8 columns is scaled once per
-// block by its group's scale; the zeros' term subtracts scale * zero * (the lane's sum of x).
-constexpr std::int64_t k_gq_block_cols = 128;
+// "Lane blocks" of 2-, 4- and 8-bit codes: a block is 16 code words (64 bytes), word l holding the
+// K = 32 / bits columns K l .. K l + K - 1 (code k = column K l + k, bits [bits k, bits k + bits)).
+// A block is one vector; code k of every lane is selected by an AND (in place while it lies in the
+// 23 mantissa bits, else after one shift right), which read as a float is the code times a power of
+// two (a subnormal), and is multiply-added with x transposed and scaled by the inverse power, so no
+// conversion, shift or permute per code decodes it. Each lane's sum is scaled once per block by its
+// group's scale; the zeros' term subtracts scale * zero * (the lane's sum of x).
 constexpr std::int64_t k_gq_block_lanes = 16;
-// The per-token input of blocks [b0, b1): xt[(b - b0) * 128 + 16 k + l] = x(column 128 b + 8 l + k) * 16^-k
-// (16^0 for k = 7), lane_sums[(b - b0) * 16 + l] = sum over k of x(128 b + 8 l + k); x(c) = x[order[c]]
-// for act-order layers (order != nullptr), x[c] otherwise.
+constexpr std::int64_t gq_block_cols(int bits) { return k_gq_block_lanes * (32 / bits); }
+// The per-token input of blocks [b0, b1) (C = gq_block_cols(bits)): xt[(b - b0) * C + 16 k + l] =
+// x(column C b + K l + k) times code k's power of two, lane_sums[(b - b0) * 16 + l] = sum over k of
+// x(C b + K l + k); x(c) = x[order[c]] for act-order layers (order != nullptr), x[c] otherwise.
 using gq_block_prepare_fn = void (*)(const float* x, const std::int32_t* order, std::int64_t b0, std::int64_t b1, float* xt,
                                      float* lane_sums);
-// y[t * ldy + r] (+)= sum over blocks [b0, b1) of row r's weights times token t's prepared input
-// (xt + t * ld_xt, lane_sums + t * ld_sums), for r in [r0, r1) and t < n_tokens (1..7).
-using gq_block_matvec_fn = void (*)(const gq_plan& p, std::int64_t r0, std::int64_t r1, const float* xt, std::int64_t ld_xt,
-                                    const float* lane_sums, std::int64_t ld_sums, std::int64_t n_tokens, std::int64_t b0,
-                                    std::int64_t b1, float* y, std::int64_t ldy, bool accumulate);
+// Token t's prepared input to blocks [b0, b1): xt + t * ld_xt, lane_sums + t * ld_sums (as above),
+// and for uniform-block layers group_sums + t * ld_group_sums: [block_groups] sums of x over each
+// group's columns in whole blocks (x(c) in kernel order).
+struct gq_block_input {
+  const float* xt = nullptr;
+  std::int64_t ld_xt = 0;
+  const float* lane_sums = nullptr;
+  std::int64_t ld_sums = 0;
+  const float* group_sums = nullptr;
+  std::int64_t ld_group_sums = 0;
+};
+// y[t * ldy + r] (+)= sum over blocks [b0, b1) of row r's weights times token t's prepared input,
+// for r in [r0, r1) and t < n_tokens (1..7); uniform-block layers add their zeros' term (every
+// whole block's) in the call with b0 == 0.
+using gq_block_matvec_fn = void (*)(const gq_plan& p, std::int64_t r0, std::int64_t r1, const gq_block_input& in, std::int64_t n_tokens,
+                                    std::int64_t b0, std::int64_t b1, float* y, std::int64_t ldy, bool accumulate);
 
 constexpr std::int64_t k_gq_step_cols = 32;
 constexpr std::int64_t k_gq_max_tokens = 7;
@@ -61,12 +78,12 @@ using gq_decode_fn = void (*)(const gq_plan& p, std::int64_t r0, std::int64_t r1
 struct gq_kernels {
   gq_matvec_fn matvec = nullptr;
   gq_decode_fn decode = nullptr;
-  gq_block_prepare_fn block_prepare = nullptr;  // 4 bits on AVX-512 only
+  gq_block_prepare_fn block_prepare = nullptr;  // 2, 4 and 8 bits on AVX-512 only
   gq_block_matvec_fn block_matvec = nullptr;
 };
 
-// The lane-block kernels of 4-bit layers on AVX-512 ({nullptr, nullptr} elsewhere).
-void gq_block_kernels_avx512(gq_kernels& k);
+// The lane-block kernels of 2-, 4- and 8-bit layers on AVX-512 ({nullptr, nullptr} elsewhere).
+void gq_block_kernels_avx512(gq_kernels& k, int bits);
 
 // The kernels for `bits` (2, 3, 4 or 8) on an instruction set; empty when the bits are not
 // supported or (x86 sets) the code was not compiled for x86-64.

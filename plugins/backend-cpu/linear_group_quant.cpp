@@ -43,7 +43,7 @@ gq_kernels kernels_for(const kernel_set& kernels, int bits) {
   const std::string_view isa = kernels.isa;
   if (isa == "avx512f") {
     gq_kernels k = gq_kernels_avx512(bits);
-    if (bits == 4 && k.matvec != nullptr) gq_block_kernels_avx512(k);
+    if (k.matvec != nullptr) gq_block_kernels_avx512(k, bits);
     return k;
   }
   if (isa == "avx2") return gq_kernels_avx2(bits);
@@ -74,9 +74,13 @@ class group_quant_linear final : public compressed_linear {
     matvec_plan_ = sorted ? plan(l, sorted_packed_.data(), sorted_col_group_, sorted_steps_) : decode_plan_;
     matvec_plan_.input_scale = nullptr;
     matvec_plan_.inv_input_scale = inv_input_scale_.empty() ? nullptr : inv_input_scale_.data();
-    if (kernels_.block_matvec != nullptr && matvec_plan_.inv_input_scale == nullptr && n >= 2 * k_block_floats) {
-      lane_group_ = lane_groups(sorted ? sorted_col_group_ : layout_col_group_);
-      if (!lane_group_.empty()) matvec_plan_.lane_group = lane_group_.data();
+    if (kernels_.block_matvec != nullptr && matvec_plan_.inv_input_scale == nullptr && n >= 2 * block_cols()) {
+      lane_group_ = lane_groups(sorted ? sorted_col_group_ : layout_col_group_, matvec_plan_.bits);
+      if (!lane_group_.empty()) {
+        matvec_plan_.lane_group = lane_group_.data();
+        matvec_plan_.uniform_blocks = uniform_blocks(lane_group_);
+        matvec_plan_.block_groups = lane_group_.back() + 1;
+      }
     }
     if (activations == activation_type::int8) plan_q8(l);
   }
@@ -116,7 +120,7 @@ class group_quant_linear final : public compressed_linear {
     if (q8_matvec_ != nullptr) return n_tokens * q8_input_layout::of(q8_).token_bytes();
     if (!lane_blocks()) return 0;
     const block_input b = blocks();
-    return n_tokens * (b.xt_floats() + b.sums_floats() + b.tail_cols) * static_cast<std::int64_t>(sizeof(float));
+    return n_tokens * b.token_floats() * static_cast<std::int64_t>(sizeof(float));
   }
 
   void prepare_input(const float* x, std::int64_t n_tokens, std::byte* prepared) const override {
@@ -194,33 +198,44 @@ class group_quant_linear final : public compressed_linear {
     }
   }
 
-  // Per token and block, the prepared input: 128 transposed columns and 16 lane sums.
-  static constexpr std::int64_t k_block_floats = k_gq_block_cols + k_gq_block_lanes;
+  // Per token and block, the prepared input: the block's transposed columns and 16 lane sums.
+  std::int64_t block_cols() const { return gq_block_cols(matvec_plan_.bits); }
+  std::int64_t block_floats() const { return block_cols() + k_gq_block_lanes; }
   static constexpr std::int64_t k_block_run_bytes = 24 * 1024;
 
-  // The group of each lane block's 8-column lanes, or empty when a lane spans two groups.
-  static std::vector<std::int32_t> lane_groups(const std::vector<std::int32_t>& col_group) {
-    const auto n_blocks = static_cast<std::int64_t>(col_group.size()) / k_gq_block_cols;
+  // The group of each lane block's lanes (32 / bits columns), or empty when a lane spans two groups.
+  static std::vector<std::int32_t> lane_groups(const std::vector<std::int32_t>& col_group, int bits) {
+    const std::int64_t lane_cols = 32 / bits;
+    const auto n_blocks = static_cast<std::int64_t>(col_group.size()) / gq_block_cols(bits);
     std::vector<std::int32_t> lanes(static_cast<std::size_t>(n_blocks * k_gq_block_lanes));
     for (std::int64_t l = 0; l < n_blocks * k_gq_block_lanes; ++l) {
-      const std::int32_t g = col_group[static_cast<std::size_t>(8 * l)];
-      for (std::int64_t c = 8 * l; c < 8 * l + 8; ++c)
+      const std::int32_t g = col_group[static_cast<std::size_t>(lane_cols * l)];
+      for (std::int64_t c = lane_cols * l; c < lane_cols * l + lane_cols; ++c)
         if (col_group[static_cast<std::size_t>(c)] != g) return {};
       lanes[static_cast<std::size_t>(l)] = g;
     }
     return lanes;
   }
 
-  // 4-bit lane blocks: the prepared input of each token is every block's transposed columns, then
-  // every block's lane sums, then the columns past n_cols / 128 * 128 (in kernel order).
+  // Whether every block's lanes lie in one group.
+  static bool uniform_blocks(const std::vector<std::int32_t>& lanes) {
+    for (std::size_t b = 0; b < lanes.size(); b += k_gq_block_lanes)
+      if (lanes[b] != lanes[b + k_gq_block_lanes - 1]) return false;
+    return true;
+  }
+
+  // Lane blocks: the prepared input of each token is every block's transposed columns, then every
+  // block's lane sums, then the columns past the last whole block (in kernel order), then (uniform
+  // blocks) the sum of x over each group's columns in whole blocks.
   struct block_input {
-    std::int64_t n_blocks, tail0, tail_cols;
-    std::int64_t xt_floats() const { return n_blocks * k_gq_block_cols; }
+    std::int64_t n_blocks, block_cols, tail0, tail_cols, n_group_sums;
+    std::int64_t xt_floats() const { return n_blocks * block_cols; }
     std::int64_t sums_floats() const { return n_blocks * k_gq_block_lanes; }
+    std::int64_t token_floats() const { return xt_floats() + sums_floats() + tail_cols + n_group_sums; }
   };
   block_input blocks() const {
-    const std::int64_t n = n_cols(), n_blocks = n / k_gq_block_cols;
-    return {n_blocks, n_blocks * k_gq_block_cols, n - n_blocks * k_gq_block_cols};
+    const std::int64_t n = n_cols(), cols = block_cols(), n_blocks = n / cols;
+    return {n_blocks, cols, n_blocks * cols, n - n_blocks * cols, matvec_plan_.uniform_blocks ? matvec_plan_.block_groups : 0};
   }
 
   void prepare_blocks(const float* x, std::int64_t n_tokens, float* out) const {
@@ -230,9 +245,13 @@ class group_quant_linear final : public compressed_linear {
     float* xt = out;
     float* sums = xt + n_tokens * b.xt_floats();
     float* tail = sums + n_tokens * b.sums_floats();
+    float* group_sums = tail + n_tokens * b.tail_cols;
     for (std::int64_t t = 0; t < n_tokens; ++t) {
       kernels_.block_prepare(x + t * n, order, 0, b.n_blocks, xt + t * b.xt_floats(), sums + t * b.sums_floats());
       for (std::int64_t c = b.tail0; c < n; ++c) tail[t * b.tail_cols + c - b.tail0] = x[t * n + (order != nullptr ? order[c] : c)];
+      float* gs = group_sums + t * b.n_group_sums;
+      std::fill(gs, gs + b.n_group_sums, 0.0f);
+      for (std::int64_t l = 0; b.n_group_sums > 0 && l < b.sums_floats(); ++l) gs[lane_group_[static_cast<std::size_t>(l)]] += sums[t * b.sums_floats() + l];
     }
   }
 
@@ -241,15 +260,18 @@ class group_quant_linear final : public compressed_linear {
     const float* xt = prepared;
     const float* sums = xt + n_tokens * b.xt_floats();
     const float* tail = sums + n_tokens * b.sums_floats();
+    const float* group_sums = tail + n_tokens * b.tail_cols;
     for (std::int64_t t0 = 0; t0 < n_tokens; t0 += k_gq_max_tokens) {
       const std::int64_t nt = std::min(k_gq_max_tokens, n_tokens - t0);
-      // Every row reads 9 bytes of prepared input per byte of codes: blocks in runs whose input
-      // stays in the L1 cache while the rows go by.
-      const std::int64_t run = std::max<std::int64_t>(1, k_block_run_bytes / (nt * k_block_floats * static_cast<std::int64_t>(sizeof(float))));
+      // Every row reads 5 (8 bits) to 17 (2 bits) bytes of prepared input per byte of codes: blocks
+      // in runs of equal length whose input stays in the L1 cache while the rows go by.
+      const std::int64_t most = std::max<std::int64_t>(1, k_block_run_bytes / (nt * block_floats() * static_cast<std::int64_t>(sizeof(float))));
+      const std::int64_t n_runs = (b.n_blocks + most - 1) / most;
+      const std::int64_t run = n_runs > 0 ? (b.n_blocks + n_runs - 1) / n_runs : 1;
       for (std::int64_t b0 = 0; b0 < b.n_blocks; b0 += run) {
-        kernels_.block_matvec(matvec_plan_, r0, r1, xt + t0 * b.xt_floats() + b0 * k_gq_block_cols, b.xt_floats(),
-                              sums + t0 * b.sums_floats() + b0 * k_gq_block_lanes, b.sums_floats(), nt, b0, std::min(b0 + run, b.n_blocks),
-                              y + t0 * ldy, ldy, b0 > 0);
+        const gq_block_input in{xt + t0 * b.xt_floats() + b0 * b.block_cols, b.xt_floats(), sums + t0 * b.sums_floats() + b0 * k_gq_block_lanes,
+                                b.sums_floats(), group_sums + t0 * b.n_group_sums, b.n_group_sums};
+        kernels_.block_matvec(matvec_plan_, r0, r1, in, nt, b0, std::min(b0 + run, b.n_blocks), y + t0 * ldy, ldy, b0 > 0);
       }
       if (b.tail_cols > 0) {
         kernels_.matvec(matvec_plan_, r0, r1, tail + t0 * b.tail_cols, b.tail_cols, nt, b.tail0, n_cols(), y + t0 * ldy, ldy, true);

@@ -49,6 +49,16 @@ TEST_CASE("cpu kernels: group-quant layers (2/3/4/8 bits, any group, act-order, 
   shapes.push_back({4, 5, 640, 32, act_order::none, false});   // four groups per block: per-lane scales
   shapes.push_back({4, 4, 600, 8, act_order::none, false});
   shapes.push_back({4, 3, 300, 128, act_order::none, true});    // input_scale: 32-column steps
+  shapes.push_back({4, 2, 6500, 128, act_order::none, false});  // more blocks than one L1-sized run: runs of equal length
+  // 8 bits (blocks of 64 columns) and 2 bits (256 columns) the same way
+  for (int bits : {8, 2}) {
+    shapes.push_back({bits, 9, 1100, 128, act_order::none, false});
+    shapes.push_back({bits, 6, 1300, 384, act_order::none, false});  // a group that continues into the partial block
+    shapes.push_back({bits, 5, 1024, 32, act_order::none, false});   // several groups per block: per-lane scales
+    shapes.push_back({bits, 3, 1536, 64, act_order::even, false});   // act-order: x gathered into group order
+    shapes.push_back({bits, 2, 12000, 128, act_order::none, false});  // several runs
+    shapes.push_back({bits, 4, 2100, 512, act_order::none, false});   // groups of whole blocks, a partial group in the tail
+  }
   for (const kick::cpu::kernel_set* kernels : testable_kernel_sets()) {
     for (const gq_shape& s : shapes) {
       INFO(kernels->isa << " int" << s.bits << " " << s.rows << "x" << s.cols << " group " << s.group_size << (s.order != act_order::none ? " act-order" : "")
@@ -67,7 +77,7 @@ TEST_CASE("cpu kernels: the benchmark's group-quant formats run natively", "[cpu
       auto w = make_synthetic_weight(format, 37, 520, 7);
       REQUIRE(w);
       check_layer(*w->compressed, *kernels, gq_bound(*w->compressed), 1e-5);
-      if (std::string_view(kernels->isa) == "avx512f" && std::string_view(format).starts_with("int4")) {
+      if (std::string_view(kernels->isa) == "avx512f" && !std::string_view(format).starts_with("int3")) {
         auto lin = kick::cpu::make_compressed_linear(*w->compressed, *kernels);
         REQUIRE(lin);
         CHECK((*lin)->kernel_name().find("lane-blocks") != std::string::npos);
@@ -89,14 +99,16 @@ TEST_CASE("cpu kernels: group-quant bit widths without native kernels fall back 
 }
 
 #if defined(__x86_64__)
-TEST_CASE("cpu kernels: 4-bit lane blocks are not used under denormals-are-zero", "[cpu-kernels][gq]") {
-  auto w = make_synthetic_weight("int4-g128", 9, 640, 3);
-  REQUIRE(w);
+TEST_CASE("cpu kernels: lane blocks are not used under denormals-are-zero", "[cpu-kernels][gq]") {
   const unsigned saved = __builtin_ia32_stmxcsr();
   __builtin_ia32_ldmxcsr(saved | 0x40u);  // DAZ: the subnormal-coded lane blocks would read zeros
-  for (const kick::cpu::kernel_set* kernels : testable_kernel_sets()) {
-    INFO(kernels->isa);
-    check_layer(*w->compressed, *kernels, gq_bound(*w->compressed), 1e-5);
+  for (const char* format : {"int2-g128", "int4-g128", "int8-g128"}) {
+    auto w = make_synthetic_weight(format, 9, 640, 3);
+    REQUIRE(w);
+    for (const kick::cpu::kernel_set* kernels : testable_kernel_sets()) {
+      INFO(kernels->isa << " " << format);
+      check_layer(*w->compressed, *kernels, gq_bound(*w->compressed), 1e-5);
+    }
   }
   __builtin_ia32_ldmxcsr(saved);
 }
