@@ -59,6 +59,16 @@ row_ranges number_rows(std::span<const linear_job> jobs) {
   return ranges;
 }
 
+// Decode's row chunks: about this many bytes of weights, at least 16 rows, and at least this many
+// chunks per thread where the rows allow.
+constexpr std::int64_t k_chunk_bytes = 256 * 1024;
+constexpr std::int64_t k_chunk_min_rows = 16;
+constexpr std::int64_t k_chunks_per_thread = 8;
+
+std::int64_t weight_bytes(const linear_ref& w) {
+  return w.compressed != nullptr ? w.compressed->bytes() : w.dense->n_rows() * w.dense->row_stride_bytes();
+}
+
 void matvec(std::span<const linear_job> jobs, const float* x, std::int64_t n_tokens, compute_context& ctx) {
   const row_ranges ranges = number_rows(jobs);
   const std::int64_t n_rows = ranges.begin[jobs.size()];
@@ -75,19 +85,26 @@ void matvec(std::span<const linear_job> jobs, const float* x, std::int64_t n_tok
       prepared[j] = buffer;
     }
   }
-  // Rows in chunks of 16 so that neighbouring threads rarely share a cache line of y; a chunk
-  // never spans two jobs.
-  constexpr std::int64_t k_chunk = 16;
-  std::int64_t n_chunks = 0;
-  for (std::size_t j = 0; j < jobs.size(); ++j) n_chunks += (jobs[j].w.n_rows() + k_chunk - 1) / k_chunk;
-#pragma omp parallel for num_threads(ctx.n_threads()) schedule(static, 1) if (parallel)
+  // Threads take chunks of rows as they finish (the VM's vCPUs run at uneven speeds): each chunk a
+  // contiguous stretch of about k_chunk_bytes of weights, so the kernels' prefetch ahead in a row
+  // lands in rows the same thread reads next; whole multiples of 16 rows, so that neighbouring
+  // threads rarely share a cache line of y; never spanning two jobs.
+  std::int64_t chunk_rows[k_max_group_jobs] = {}, first_chunk[k_max_group_jobs + 1] = {};
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    const std::int64_t rows = jobs[j].w.n_rows();
+    const std::int64_t by_bytes = k_chunk_bytes / std::max<std::int64_t>(1, weight_bytes(jobs[j].w) / rows);
+    const std::int64_t by_balance = rows / (k_chunks_per_thread * ctx.n_threads());
+    chunk_rows[j] = std::max<std::int64_t>(k_chunk_min_rows, std::min(by_bytes, by_balance) / k_chunk_min_rows * k_chunk_min_rows);
+    first_chunk[j + 1] = first_chunk[j] + (rows + chunk_rows[j] - 1) / chunk_rows[j];
+  }
+  const std::int64_t n_chunks = first_chunk[jobs.size()];
+#pragma omp parallel for num_threads(ctx.n_threads()) schedule(dynamic, 1) if (parallel)
   for (std::int64_t chunk = 0; chunk < n_chunks; ++chunk) {
     std::size_t j = 0;
-    std::int64_t first = chunk;
-    while (first >= (jobs[j].w.n_rows() + k_chunk - 1) / k_chunk) first -= (jobs[j++].w.n_rows() + k_chunk - 1) / k_chunk;
+    while (chunk >= first_chunk[j + 1]) ++j;
     const linear_job& job = jobs[j];
-    const std::int64_t r0 = first * k_chunk;
-    const std::int64_t r1 = std::min(r0 + k_chunk, job.w.n_rows());
+    const std::int64_t r0 = (chunk - first_chunk[j]) * chunk_rows[j];
+    const std::int64_t r1 = std::min(r0 + chunk_rows[j], job.w.n_rows());
     if (prepared[j] != nullptr) {
       job.w.compressed->matvec_prepared(r0, r1, prepared[j], n_tokens, job.y, job.ldy);
       continue;
