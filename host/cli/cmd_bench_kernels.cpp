@@ -31,6 +31,7 @@ struct kernel_row {
   double gbps = 0, gflops = 0, fraction_of_copy = 0, speedup_vs_f16 = 0, ideal_vs_f16 = 0;
   double fraction_of_read = -1;  // of the CPU's measured read bandwidth: cpu backend rows with tokens <= 8; -1 otherwise
   double fraction_of_fma = -1;  // of the CPU's measured FMA peak: cpu backend rows with tokens > 8; -1 otherwise
+  std::vector<double> round_seconds;  // each round's median
 };
 
 // Rows with more tokens than this are matrix products, compared with the FMA peak.
@@ -95,8 +96,9 @@ void print_table(const std::vector<bench_backend>& backends, const std::vector<k
 }
 
 nlohmann::json to_json(const std::vector<bench_backend>& backends, const std::vector<kernel_row>& rows, const read_bandwidth& read,
-                       const fma_peak& peak) {
+                       const fma_peak& peak, int rounds) {
   nlohmann::json j;
+  j["rounds"] = rounds;
   j["cpu_read_bandwidth"] = read.bytes_per_s > 0 ? nlohmann::json{{"gb_per_s", read.bytes_per_s * 1e-9}, {"threads", read.threads}}
                                                  : nlohmann::json(nullptr);
   j["cpu_fma_peak"] = peak.gflops > 0 ? nlohmann::json{{"gflop_per_s", peak.gflops}, {"isa", peak.isa}, {"threads", peak.threads}}
@@ -111,7 +113,8 @@ nlohmann::json to_json(const std::vector<bench_backend>& backends, const std::ve
                          {"fraction_of_copy_bandwidth", r.fraction_of_copy}, {"gflop_per_s", r.gflops},
                          {"speedup_vs_f16", r.speedup_vs_f16}, {"ideal_speedup_vs_f16", r.ideal_vs_f16},
                          {"fraction_of_read_bandwidth", r.fraction_of_read >= 0 ? nlohmann::json(r.fraction_of_read) : nlohmann::json(nullptr)},
-                         {"fraction_of_fma_peak", r.fraction_of_fma >= 0 ? nlohmann::json(r.fraction_of_fma) : nlohmann::json(nullptr)}});
+                         {"fraction_of_fma_peak", r.fraction_of_fma >= 0 ? nlohmann::json(r.fraction_of_fma) : nlohmann::json(nullptr)},
+                         {"round_median_seconds", r.round_seconds}});
   }
   return j;
 }
@@ -121,7 +124,7 @@ nlohmann::json to_json(const std::vector<bench_backend>& backends, const std::ve
 int cmd_bench_kernels(const args& a) {
   const std::string usage =
       "usage: kickhost bench kernels [--backend NAME]... [--set BACKEND.PARAM=VALUE]... [--shapes test,7b,RxC]\n"
-      "                              [--tokens 1,8,512] [--formats all|F,F,...] [--warmup N] [--repeats N]\n"
+      "                              [--tokens 1,8,512] [--formats all|F,F,...] [--warmup N] [--repeats N] [--rounds N]\n"
       "                              [--json FILE] [--plugin-dir DIR]...\n"
       "Times y = x W^T for every weight format on each backend (default: cpu and vulkan when present) at the\n"
       "test model's shapes and Llama-7B shapes, after measuring each device's copy bandwidth. Reports the\n"
@@ -133,13 +136,14 @@ int cmd_bench_kernels(const args& a) {
   po::options_description options("options");
   std::vector<std::string> backend_names, sets, plugin_dirs;
   std::string shapes_text = "test,7b", tokens_text = "1,8,512", formats_text = "all", json_path;
-  int warmup = 2, repeats = 5;
+  int warmup = 2, repeats = 5, rounds = 1;
   options.add_options()("backend", po::value(&backend_names)->composing(), "backend plugin (repeatable; default cpu and vulkan)")(
       "set", po::value(&sets)->composing(), "backend parameter: BACKEND.PARAM=VALUE (repeatable)")(
       "shapes", po::value(&shapes_text), "weight shapes: test, 7b or ROWSxCOLS, comma-separated (default test,7b)")(
       "tokens", po::value(&tokens_text), "activation rows per product, comma-separated (default 1,8,512)")(
       "formats", po::value(&formats_text), "formats to time, comma-separated, or all (default); f16 is always timed as the baseline")(
       "warmup", po::value(&warmup), "untimed products before timing (default 2)")("repeats", po::value(&repeats), "timed products (default 5)")(
+      "rounds", po::value(&rounds), "times every format this many times, in turn (default 1); rows report medians over rounds")(
       "json", po::value(&json_path), "also write the results as JSON to FILE")(
       "plugin-dir", po::value(&plugin_dirs)->composing(), "extra plugin directory (repeatable)");
   po::variables_map vm;
@@ -148,6 +152,7 @@ int cmd_bench_kernels(const args& a) {
   const auto bad = [](std::string message) { return report_error("bench kernels", status(status_code::invalid_argument, std::move(message))); };
   if (warmup < 0 || warmup > 100) return bad(fmt::format("--warmup {} is outside [0, 100]", warmup));
   if (repeats < 1 || repeats > 1000) return bad(fmt::format("--repeats {} is outside [1, 1000]", repeats));
+  if (rounds < 1 || rounds > 50) return bad(fmt::format("--rounds {} is outside [1, 50]", rounds));
   auto shapes = parse_shapes(shapes_text);
   if (!shapes) return report_error("bench kernels", shapes.error());
   std::vector<std::int64_t> tokens;
@@ -208,36 +213,74 @@ int cmd_bench_kernels(const args& a) {
     read = measure_read_bandwidth();
   }
 
+  // Each round times every (format, tokens, backend) once, starting at a different format each
+  // round; a row reports the median over rounds, and its speedup over f16 is the median of the
+  // rounds' ratios, so that slow drifts of a shared machine fall on both sides of each ratio.
   std::vector<kernel_row> rows;
   for (const shape& s : *shapes) {
+    std::vector<synthetic_weight> weights;
     for (const std::string& format : formats) {
       auto weight = make_synthetic_weight(format, s.rows, s.cols, 7);
       if (!weight) {
         fmt::print(stderr, "bench kernels: {} at {}x{}: {}\n", format, s.rows, s.cols, weight.error().message());
         continue;
       }
-      for (std::int64_t n : tokens) {
-        for (bench_backend& b : backends) {
-          fmt::print(stderr, "bench kernels: {} {}x{} x{} {}\n", b.name, s.rows, s.cols, n, format);
-          auto t = b.instance->time_linear(weight->view(), n, warmup, repeats);
-          if (!t) return report_error("bench kernels", t.error().with_context(fmt::format("{} {} {}x{} x{}", b.name, format, s.rows, s.cols, n)));
-          // Bits per weight as this backend stores the format (a backend may keep its own layout).
-          const double stored_bits = 8.0 * static_cast<double>(t->weight_bytes) / static_cast<double>(s.rows * s.cols);
-          kernel_row r{b.name, format, t->kernel, s, n, stored_bits, t->median_seconds, t->min_seconds, t->weight_bytes};
-          r.gbps = static_cast<double>(t->weight_bytes) / t->median_seconds * 1e-9;
-          r.gflops = 2.0 * static_cast<double>(s.rows * s.cols * n) / t->median_seconds * 1e-9;
-          r.fraction_of_copy = b.copy_bytes_per_s > 0 ? r.gbps * 1e9 / b.copy_bytes_per_s : 0.0;
-          if (b.name == "cpu" && n > k_fma_min_tokens && peak.gflops > 0) r.fraction_of_fma = r.gflops / peak.gflops;
-          if (b.name == "cpu" && n <= k_fma_min_tokens && read.bytes_per_s > 0) r.fraction_of_read = r.gbps * 1e9 / read.bytes_per_s;
-          rows.push_back(r);
+      weights.push_back(std::move(*weight));
+    }
+    const std::size_t first_row = rows.size();
+    for (int round = 0; round < rounds; ++round) {
+      for (std::size_t i = 0; i < weights.size(); ++i) {
+        const std::size_t w = (i + static_cast<std::size_t>(round)) % weights.size();
+        for (std::size_t ti = 0; ti < tokens.size(); ++ti) {
+          for (std::size_t bi = 0; bi < backends.size(); ++bi) {
+            bench_backend& b = backends[bi];
+            const std::int64_t n = tokens[ti];
+            const std::string& format = weights[w].format;
+            fmt::print(stderr, "bench kernels: {} {}x{} x{} {}{}\n", b.name, s.rows, s.cols, n, format,
+                       rounds > 1 ? fmt::format(" (round {}/{})", round + 1, rounds) : "");
+            auto t = b.instance->time_linear(weights[w].view(), n, warmup, repeats);
+            if (!t) return report_error("bench kernels", t.error().with_context(fmt::format("{} {} {}x{} x{}", b.name, format, s.rows, s.cols, n)));
+            const std::size_t row = first_row + (w * tokens.size() + ti) * backends.size() + bi;
+            if (round == 0) {
+              rows.resize(std::max(rows.size(), row + 1));
+              // Bits per weight as this backend stores the format (a backend may keep its own layout).
+              const double stored_bits = 8.0 * static_cast<double>(t->weight_bytes) / static_cast<double>(s.rows * s.cols);
+              kernel_row& first = rows[row];
+              first.backend = b.name;
+              first.format = format;
+              first.kernel = t->kernel;
+              first.s = s;
+              first.tokens = n;
+              first.bits_per_weight = stored_bits;
+              first.min_seconds = t->min_seconds;
+              first.weight_bytes = t->weight_bytes;
+            }
+            rows[row].min_seconds = std::min(rows[row].min_seconds, t->min_seconds);
+            rows[row].round_seconds.push_back(t->median_seconds);
+          }
         }
       }
     }
   }
+  const auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 == 1 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
+  };
+  for (kernel_row& r : rows) {
+    r.median_seconds = median(r.round_seconds);
+    r.gbps = static_cast<double>(r.weight_bytes) / r.median_seconds * 1e-9;
+    r.gflops = 2.0 * static_cast<double>(r.s.rows * r.s.cols * r.tokens) / r.median_seconds * 1e-9;
+    const bench_backend& b = *std::find_if(backends.begin(), backends.end(), [&](const bench_backend& x) { return x.name == r.backend; });
+    r.fraction_of_copy = b.copy_bytes_per_s > 0 ? r.gbps * 1e9 / b.copy_bytes_per_s : 0.0;
+    if (b.name == "cpu" && r.tokens > k_fma_min_tokens && peak.gflops > 0) r.fraction_of_fma = r.gflops / peak.gflops;
+    if (b.name == "cpu" && r.tokens <= k_fma_min_tokens && read.bytes_per_s > 0) r.fraction_of_read = r.gbps * 1e9 / read.bytes_per_s;
+  }
   for (kernel_row& r : rows) {
     for (const kernel_row& base : rows) {
       if (base.format == "f16" && base.backend == r.backend && base.tokens == r.tokens && base.s.rows == r.s.rows && base.s.cols == r.s.cols) {
-        r.speedup_vs_f16 = base.median_seconds / r.median_seconds;
+        std::vector<double> ratios;
+        for (std::size_t k = 0; k < r.round_seconds.size(); ++k) ratios.push_back(base.round_seconds[k] / r.round_seconds[k]);
+        r.speedup_vs_f16 = median(ratios);
         r.ideal_vs_f16 = static_cast<double>(base.weight_bytes) / static_cast<double>(r.weight_bytes);
       }
     }
@@ -245,7 +288,7 @@ int cmd_bench_kernels(const args& a) {
   print_table(backends, rows, read, peak);
   if (!json_path.empty()) {
     std::ofstream out(json_path);
-    out << to_json(backends, rows, read, peak).dump(2) << "\n";
+    out << to_json(backends, rows, read, peak, rounds).dump(2) << "\n";
     if (!out) return report_error("bench kernels", status(status_code::invalid_argument, fmt::format("cannot write {}", json_path)));
   }
   return k_exit_ok;

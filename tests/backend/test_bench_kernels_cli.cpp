@@ -1,6 +1,7 @@
 // `kickhost bench kernels` and `kickhost devices` end to end, kept tiny: small shapes, one repeat.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -58,6 +59,34 @@ TEST_CASE("kickhost bench kernels times every requested format beside the f16 ba
   CHECK(formats == std::set<std::string>{"f16", "2:4", "int4-g128", "nf4"});
 }
 
+TEST_CASE("kickhost bench kernels --rounds reports medians over rounds and the median of paired ratios", "[backend][cli]") {
+  const auto dir = scratch_dir("bench-kernels-rounds");
+  const command_result r = run_kickhost({"bench", "kernels", "--shapes", "96x64", "--tokens", "1", "--formats", "int8-g128,2:4", "--warmup",
+                                         "0", "--repeats", "1", "--rounds", "3", "--json", (dir / "k.json").string(), "--backend", "cpu"});
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("(round 3/3)"));
+  const auto doc = nlohmann::json::parse(read_file(dir / "k.json"));
+  CHECK(doc["rounds"] == 3);
+  REQUIRE(doc["rows"].size() == 3u);
+  std::vector<double> f16_rounds;
+  for (const auto& row : doc["rows"])
+    if (row["format"] == "f16") f16_rounds = row["round_median_seconds"].get<std::vector<double>>();
+  REQUIRE(f16_rounds.size() == 3u);
+  for (const auto& row : doc["rows"]) {
+    INFO(row["format"].get<std::string>());
+    auto rounds = row["round_median_seconds"].get<std::vector<double>>();
+    REQUIRE(rounds.size() == 3u);
+    std::vector<double> ratios;
+    for (std::size_t i = 0; i < 3; ++i) ratios.push_back(f16_rounds[i] / rounds[i]);
+    std::sort(rounds.begin(), rounds.end());
+    std::sort(ratios.begin(), ratios.end());
+    CHECK(row["median_seconds"].get<double>() == rounds[1]);
+    CHECK(row["min_seconds"].get<double>() <= rounds[0]);
+    CHECK(row["speedup_vs_f16"].get<double>() == Approx(ratios[1]));
+  }
+}
+
 TEST_CASE("kickhost bench kernels rejects bad options, naming them", "[backend][cli]") {
   const command_result format = run_kickhost({"bench", "kernels", "--formats", "int5-g7", "--backend", "cpu"});
   CHECK(format.exit_code == 2);
@@ -71,6 +100,9 @@ TEST_CASE("kickhost bench kernels rejects bad options, naming them", "[backend][
   const command_result set = run_kickhost({"bench", "kernels", "--set", "threads=1", "--backend", "cpu"});
   CHECK(set.exit_code == 2);
   CHECK_THAT(set.err, Catch::Contains("BACKEND.PARAM=VALUE"));
+  const command_result rounds = run_kickhost({"bench", "kernels", "--rounds", "0", "--backend", "cpu"});
+  CHECK(rounds.exit_code == 2);
+  CHECK_THAT(rounds.err, Catch::Contains("--rounds 0"));
   const command_result backend = run_kickhost({"bench", "kernels", "--backend", "gpux", "--shapes", "8x8"});
   CHECK(backend.exit_code == 2);
   CHECK_THAT(backend.err, Catch::Contains("gpux"));
