@@ -91,19 +91,41 @@ void cpu_runner::ensure_scratch(std::int64_t n_tokens) {
   scratch_tokens_ = n_tokens;
 }
 
+namespace {
+// out = x * inv_rms * w, inv_rms from the sum of squares of x.
+void scale_row(const float* x, float sum_sq, const float* w, std::int64_t n, float eps, float* out) {
+  const float inv_rms = 1.0f / std::sqrt(sum_sq / static_cast<float>(n) + eps);
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) out[i] = x[i] * inv_rms * w[i];
+}
+}  // namespace
+
 void cpu_runner::rms_norm_rows(const float* x, const std::vector<float>& weight, std::int64_t n_tokens, float* out) const {
   const std::int64_t n = model_.config.n_embd;
   const auto eps = static_cast<float>(model_.config.rms_norm_eps);
-  const float* w = weight.data();
   for (std::int64_t t = 0; t < n_tokens; ++t) {
     const float* xt = x + t * n;
-    float* ot = out + t * n;
     float sum_sq = 0.0f;
 #pragma omp simd reduction(+ : sum_sq)
     for (std::int64_t i = 0; i < n; ++i) sum_sq += xt[i] * xt[i];
-    const float inv_rms = 1.0f / std::sqrt(sum_sq / static_cast<float>(n) + eps);
-#pragma omp simd
-    for (std::int64_t i = 0; i < n; ++i) ot[i] = xt[i] * inv_rms * w[i];
+    scale_row(xt, sum_sq, weight.data(), n, eps, out + t * n);
+  }
+}
+
+void cpu_runner::add_rms_norm_rows(float* x, const float* residual, const std::vector<float>& weight, std::int64_t n_tokens,
+                                   float* out) const {
+  const std::int64_t n = model_.config.n_embd;
+  const auto eps = static_cast<float>(model_.config.rms_norm_eps);
+  for (std::int64_t t = 0; t < n_tokens; ++t) {
+    float* xt = x + t * n;
+    const float* rt = residual + t * n;
+    float sum_sq = 0.0f;
+#pragma omp simd reduction(+ : sum_sq)
+    for (std::int64_t i = 0; i < n; ++i) {
+      xt[i] += rt[i];
+      sum_sq += xt[i] * xt[i];
+    }
+    scale_row(xt, sum_sq, weight.data(), n, eps, out + t * n);
   }
 }
 
@@ -131,7 +153,8 @@ void cpu_runner::forward_chunk(const std::int32_t* tokens, std::int64_t n_tokens
   for (std::int64_t l = 0; l < c.n_layers; ++l) layer_forward(l, n_tokens, pos0);
   const std::int64_t n_logits = n_tokens - first_logit;
   if (n_logits <= 0) return;
-  rms_norm_rows(x_.data() + first_logit * d, vectors_.output_norm, n_logits, xb_.data());
+  // The last layer's MLP output is added only where logits are wanted.
+  add_rms_norm_rows(x_.data() + first_logit * d, tmp_.data() + first_logit * d, vectors_.output_norm, n_logits, xb_.data());
   matmul(linear_ref{&model_.output, nullptr}, xb_.data(), n_logits, logits, c.n_vocab, ctx_);
 }
 
@@ -149,8 +172,12 @@ void cpu_runner::layer_forward(std::int64_t layer, std::int64_t n_tokens, std::i
   const std::int64_t q_dim = c.n_heads * hd;
   const std::int64_t kv_dim = c.n_kv_heads * hd;
 
-  // Attention block.
-  rms_norm_rows(x_.data(), vec.attn_norm, n_tokens, xb_.data());
+  // Attention block (after adding the previous layer's MLP output).
+  if (layer == 0) {
+    rms_norm_rows(x_.data(), vec.attn_norm, n_tokens, xb_.data());
+  } else {
+    add_rms_norm_rows(x_.data(), tmp_.data(), vec.attn_norm, n_tokens, xb_.data());
+  }
   const linear_job qkv[] = {{lin(linear_slot::q), q_.data(), q_dim}, {lin(linear_slot::k), k_.data(), kv_dim}, {lin(linear_slot::v), v_.data(), kv_dim}};
   matmul_group(qkv, xb_.data(), n_tokens, ctx_);
   add_bias(q_.data(), vec.bq, n_tokens);
@@ -160,18 +187,15 @@ void cpu_runner::layer_forward(std::int64_t layer, std::int64_t n_tokens, std::i
     const std::int64_t pos = pos0 + t;
     for (std::int64_t h = 0; h < c.n_heads; ++h) rope_.apply(q_.data() + t * q_dim + h * hd, pos);
     for (std::int64_t h = 0; h < c.n_kv_heads; ++h) {
-      float* kh = k_.data() + t * kv_dim + h * hd;
-      rope_.apply(kh, pos);
-      std::memcpy(cache_.key(layer, h, pos), kh, static_cast<std::size_t>(hd) * sizeof(float));
+      rope_.apply(k_.data() + t * kv_dim + h * hd, pos, cache_.key(layer, h, pos));  // rotated straight into the cache
       std::memcpy(cache_.value(layer, h, pos), v_.data() + t * kv_dim + h * hd, static_cast<std::size_t>(hd) * sizeof(float));
     }
   }
   attention(q_.data(), n_tokens, pos0, layer, cache_, c, att_.data(), ctx_);
   matmul(lin(linear_slot::o), att_.data(), n_tokens, tmp_.data(), d, ctx_);
-  add_rows(x_.data(), tmp_.data(), n_tokens * d);
 
-  // SwiGLU MLP: down(silu(gate x) * up x).
-  rms_norm_rows(x_.data(), vec.ffn_norm, n_tokens, xb_.data());
+  // SwiGLU MLP: down(silu(gate x) * up x), after adding the attention output.
+  add_rms_norm_rows(x_.data(), tmp_.data(), vec.ffn_norm, n_tokens, xb_.data());
   const linear_job gate_up[] = {{lin(linear_slot::gate), gate_.data(), c.n_ff}, {lin(linear_slot::up), up_.data(), c.n_ff}};
   matmul_group(gate_up, xb_.data(), n_tokens, ctx_);
   float* g = gate_.data();
@@ -179,8 +203,7 @@ void cpu_runner::layer_forward(std::int64_t layer, std::int64_t n_tokens, std::i
   const std::int64_t n_ff_total = n_tokens * c.n_ff;
 #pragma omp parallel for num_threads(ctx_.n_threads()) schedule(static) if (n_ff_total >= (std::int64_t{1} << 18))
   for (std::int64_t i = 0; i < n_ff_total; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
-  matmul(lin(linear_slot::down), g, n_tokens, tmp_.data(), d, ctx_);
-  add_rows(x_.data(), tmp_.data(), n_tokens * d);
+  matmul(lin(linear_slot::down), g, n_tokens, tmp_.data(), d, ctx_);  // added by the next fused add + norm
 }
 
 }  // namespace kick::cpu

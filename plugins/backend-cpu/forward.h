@@ -41,6 +41,9 @@ class cpu_runner final : public model_runner {
                      float* logits);
   void layer_forward(std::int64_t layer, std::int64_t n_tokens, std::int64_t pos0);
   void rms_norm_rows(const float* x, const std::vector<float>& weight, std::int64_t n_tokens, float* out) const;
+  // x += residual, then out = rms_norm(x) * weight, in one pass over x per token (the residual
+  // add is fused into the norm's sum of squares).
+  void add_rms_norm_rows(float* x, const float* residual, const std::vector<float>& weight, std::int64_t n_tokens, float* out) const;
 
   model_view model_;
   model_vectors vectors_;
@@ -48,6 +51,8 @@ class cpu_runner final : public model_runner {
   rope_table rope_;
   compute_context ctx_;
   std::int64_t n_cached_ = 0;  // positions [0, n_cached_) of the cache are valid
+  // Each layer leaves its MLP output in tmp_, added to x_ by the next layer's (or the output's)
+  // fused add + norm.
 
   // Activations for up to scratch_tokens_ tokens, row-major [token][feature].
   std::int64_t scratch_tokens_ = 0;

@@ -46,23 +46,21 @@ rope_table::rope_table(std::int64_t head_dim, std::int64_t n_ctx, double theta, 
   }
 }
 
-void rope_table::apply(float* v, std::int64_t pos) const {
+void rope_table::apply(const float* in, std::int64_t pos, float* out) const {
   const float* c = cos_.get() + pos * half_;
   const float* s = sin_.get() + pos * half_;
   if (layout_ == rope_layout::rotate_half) {
-    float* lo = v;
-    float* hi = v + half_;
 #pragma omp simd
     for (std::int64_t i = 0; i < half_; ++i) {
-      const float a = lo[i], b = hi[i];
-      lo[i] = a * c[i] - b * s[i];
-      hi[i] = a * s[i] + b * c[i];
+      const float a = in[i], b = in[i + half_];
+      out[i] = a * c[i] - b * s[i];
+      out[i + half_] = a * s[i] + b * c[i];
     }
   } else {
     for (std::int64_t i = 0; i < half_; ++i) {
-      const float a = v[2 * i], b = v[2 * i + 1];
-      v[2 * i] = a * c[i] - b * s[i];
-      v[2 * i + 1] = a * s[i] + b * c[i];
+      const float a = in[2 * i], b = in[2 * i + 1];
+      out[2 * i] = a * c[i] - b * s[i];
+      out[2 * i + 1] = a * s[i] + b * c[i];
     }
   }
 }

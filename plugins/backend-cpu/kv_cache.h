@@ -47,7 +47,9 @@ class rope_table {
   rope_table(std::int64_t head_dim, std::int64_t n_ctx, double theta, rope_layout layout);
 
   // Rotates one head's vector `v` (head_dim floats) to position `pos` in place.
-  void apply(float* v, std::int64_t pos) const;
+  void apply(float* v, std::int64_t pos) const { apply(v, pos, v); }
+  // The same, reading `in` and writing `out` (which may be `in`): keys go straight into the cache.
+  void apply(const float* in, std::int64_t pos, float* out) const;
 
  private:
   std::int64_t half_ = 0;
