@@ -108,9 +108,11 @@ void q8_prepare(const q8_plan& p, const float* x, std::int64_t n_tokens, std::by
 using q8_matvec_fn = void (*)(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared, std::int64_t n_tokens,
                               float* y, std::int64_t ldy);
 
-// Portable kernel (the reference) and the AVX-512 VNNI one (nullptr when this CPU lacks
-// AVX512F/BW/VNNI or the code was not compiled for x86-64).
+// Portable kernel (the reference), the AVX-512 VNNI one (nullptr when this CPU lacks
+// AVX512F/BW/VNNI or the code was not compiled for x86-64) and the AVX2 one (vpmaddubsw; nullptr
+// without AVX2 and FMA).
 q8_matvec_fn q8_matvec_generic();
 q8_matvec_fn q8_matvec_avx512_vnni();
+q8_matvec_fn q8_matvec_avx2();
 
 }  // namespace kick::cpu

@@ -303,9 +303,15 @@ class group_quant_linear final : public compressed_linear {
     q8_.uniform_chunks = std::all_of(q8_tables_.lane_offset.begin(), q8_tables_.lane_offset.end(), [](std::int32_t o) { return o == 0; });
     q8_.inv_input_scale = inv_input_scale_.empty() ? nullptr : inv_input_scale_.data();
     q8_.column_order = sorted ? column_order_.data() : nullptr;
-    q8_matvec_ = isa_ == "avx512f" ? q8_matvec_avx512_vnni() : nullptr;
-    q8_isa_ = q8_matvec_ != nullptr ? "avx512-vnni" : "generic";
-    if (q8_matvec_ == nullptr) q8_matvec_ = q8_matvec_generic();
+    // AVX-512 without VNNI (Skylake-X) runs the AVX2 kernel.
+    if (isa_ == "avx512f" && (q8_matvec_ = q8_matvec_avx512_vnni()) != nullptr) {
+      q8_isa_ = "avx512-vnni";
+    } else if (isa_ != "generic" && (q8_matvec_ = q8_matvec_avx2()) != nullptr) {
+      q8_isa_ = "avx2";
+    } else {
+      q8_matvec_ = q8_matvec_generic();
+      q8_isa_ = "generic";
+    }
   }
 
   bool lane_blocks() const { return matvec_plan_.lane_group != nullptr && subnormals_are_read(); }
