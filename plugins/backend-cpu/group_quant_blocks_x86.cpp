@@ -4,8 +4,8 @@
 // lane's group scale is applied once per block instead of once per decoded vector.
 #include <algorithm>
 #include <array>
-#include <bit>
 
+#include "group_quant_blocks.h"
 #include "group_quant_kernels.h"
 #include "quant_simd_x86.h"
 #include "token_dispatch.h"
@@ -17,6 +17,7 @@ namespace kick::cpu {
 namespace {
 
 using namespace quant_simd;
+using namespace gq_blocks;
 
 // vpermt2ps indices of the 3-stage transpose of a 16 x 8 matrix (x of 128 columns as 16 lanes of
 // 8) into 8 x 16. Stage 1: rows 4m.. of k in [4h, 4h + 4); stage 2: rows 8n.. of k in {4h + 2q,
@@ -41,27 +42,6 @@ constexpr transpose_indices make_transpose_indices() {
 }
 
 inline constexpr transpose_indices k_transpose = make_transpose_indices();
-
-constexpr float power_of_two(int e) { return std::bit_cast<float>(static_cast<std::uint32_t>(e + 127) << 23); }
-
-// Where code k of a lane's word is read: codes wholly below bit 23 in place, the others after a
-// shift right by high_shift (12 for 2 and 4 bits, 16 for 8 bits), at bits [position, position + B).
-// Masked, the word read as a float is the subnormal code * 2^(position - 149); x carries
-// 2^(149 - position - k_block_exponent) and the block's scale 2^k_block_exponent, so products are
-// code * x * 2^-64: normal for |x| > 2^-60, and exact like a conversion.
-constexpr int k_block_exponent = 64;
-template <int B>
-struct code_positions {
-  static constexpr int K = 32 / B;
-  static constexpr int high_shift = B == 8 ? 16 : 12;
-  static constexpr bool in_place(int k) { return B * k + B <= 23; }
-  static constexpr int position(int k) { return in_place(k) ? B * k : B * k - high_shift; }
-  static constexpr std::array<float, K> input_scale = [] {
-    std::array<float, K> a{};
-    for (int k = 0; k < K; ++k) a[static_cast<std::size_t>(k)] = power_of_two(149 - position(k) - k_block_exponent);
-    return a;
-  }();
-};
 
 KICK_Q_AVX512 KICK_Q_INLINE __m512i index16(const std::int32_t* a) { return _mm512_load_si512(a); }
 
@@ -128,34 +108,6 @@ KICK_Q_AVX512 void block_prepare_gather_avx512(const float* x, const std::int32_
     _mm512_storeu_ps(lane_sums + (b - b0) * k_gq_block_lanes, sum);
   }
 }
-
-// The scales and zeros of groups [g0, g1) of row r are fetched into the cache (an r past the layer
-// is harmless: a prefetch does not fault).
-KICK_Q_INLINE void prefetch_scales(const gq_plan& p, std::int64_t r, std::int64_t g0, std::int64_t g1) {
-  constexpr std::int64_t line_floats = 16;
-  for (const float* a : {p.scales, p.zeros}) {
-    const auto first = reinterpret_cast<std::uintptr_t>(a) + static_cast<std::uintptr_t>((r * p.n_groups + g0) * 4);
-    for (std::int64_t i = 0; i < (g1 - g0 + line_floats) / line_floats; ++i)
-      _mm_prefetch(reinterpret_cast<const char*>(first + static_cast<std::uintptr_t>(64 * i)), _MM_HINT_T0);
-  }
-}
-
-// Rows stream from memory: each row prefetches the same blocks of the row far enough ahead
-// (>= 8 KiB of codes) that they arrive in time, whether the blocks are the whole row or one run.
-constexpr std::int64_t k_prefetch_bytes = 8192;
-
-// Where a row's blocks [b0, b1) and their scales are fetched ahead (see k_prefetch_bytes).
-struct block_prefetch {
-  std::int64_t rows, code_bytes;
-  std::int32_t g0, g1;
-  block_prefetch(const gq_plan& p, std::int64_t b0, std::int64_t b1) {
-    const std::int64_t run_bytes = (b1 - b0) * k_gq_block_lanes * static_cast<std::int64_t>(sizeof(std::uint32_t));
-    rows = (k_prefetch_bytes + run_bytes - 1) / run_bytes;
-    code_bytes = rows * p.words_per_row * static_cast<std::int64_t>(sizeof(std::uint32_t));
-    g0 = p.lane_group[b0 * k_gq_block_lanes];
-    g1 = p.lane_group[b1 * k_gq_block_lanes - 1] + 1;
-  }
-};
 
 // Adds block b's codes times every token's transposed input into acc[t] (A partial sums per token).
 template <int B, int NT, int A>

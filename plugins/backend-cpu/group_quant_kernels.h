@@ -78,12 +78,14 @@ using gq_decode_fn = void (*)(const gq_plan& p, std::int64_t r0, std::int64_t r1
 struct gq_kernels {
   gq_matvec_fn matvec = nullptr;
   gq_decode_fn decode = nullptr;
-  gq_block_prepare_fn block_prepare = nullptr;  // 2, 4 and 8 bits on AVX-512 only
+  gq_block_prepare_fn block_prepare = nullptr;  // 2, 4 and 8 bits on AVX-512 and AVX2
   gq_block_matvec_fn block_matvec = nullptr;
 };
 
-// The lane-block kernels of 2-, 4- and 8-bit layers on AVX-512 ({nullptr, nullptr} elsewhere).
+// The lane-block kernels of 2-, 4- and 8-bit layers on AVX-512 and on AVX2 ({nullptr, nullptr}
+// for other widths and off x86-64).
 void gq_block_kernels_avx512(gq_kernels& k, int bits);
+void gq_block_kernels_avx2(gq_kernels& k, int bits);
 
 // The kernels for `bits` (2, 3, 4 or 8) on an instruction set; empty when the bits are not
 // supported or (x86 sets) the code was not compiled for x86-64.

@@ -46,7 +46,11 @@ gq_kernels kernels_for(const kernel_set& kernels, int bits) {
     if (k.matvec != nullptr) gq_block_kernels_avx512(k, bits);
     return k;
   }
-  if (isa == "avx2") return gq_kernels_avx2(bits);
+  if (isa == "avx2") {
+    gq_kernels k = gq_kernels_avx2(bits);
+    if (k.matvec != nullptr) gq_block_kernels_avx2(k, bits);
+    return k;
+  }
   return gq_kernels_generic(bits);
 }
 
