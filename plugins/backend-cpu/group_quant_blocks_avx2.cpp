@@ -80,9 +80,14 @@ KICK_Q_AVX2 void block_matvec_avx2(const gq_plan& p, std::int64_t r0, std::int64
       } else {
         for (int h = 0; h < 2; ++h) {
           half_products<B, NT, A>(words + 8 * h, xb + 8 * h, in.ld_xt, acc);
-          const __m256i lanes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.lane_group + b * k_gq_block_lanes + 8 * h));
-          const __m256 s = _mm256_i32gather_ps(s_row, lanes, 4);
-          const __m256 scale = _mm256_mul_ps(s, block_scale), scale_zero = _mm256_mul_ps(s, _mm256_i32gather_ps(z_row, lanes, 4));
+          // The half's 8 lanes span at most 8 groups from its first lane's: one masked load and one permute each.
+          const std::int32_t* lane_group = p.lane_group + b * k_gq_block_lanes + 8 * h;
+          const std::int32_t g0 = lane_group[0];
+          const __m256i offsets = _mm256_sub_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(lane_group)), _mm256_set1_epi32(g0));
+          const __m256i valid = first_lanes8(p.n_groups - g0);
+          const __m256 s = _mm256_permutevar8x32_ps(_mm256_maskload_ps(s_row + g0, valid), offsets);
+          const __m256 scale = _mm256_mul_ps(s, block_scale);
+          const __m256 scale_zero = _mm256_mul_ps(s, _mm256_permutevar8x32_ps(_mm256_maskload_ps(z_row + g0, valid), offsets));
           const float* sums = in.lane_sums + (b - b0) * k_gq_block_lanes + 8 * h;
           for (int t = 0; t < NT; ++t) {
             total[t] = _mm256_fmadd_ps(partial_sum(acc, t), scale, total[t]);

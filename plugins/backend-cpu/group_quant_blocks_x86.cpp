@@ -190,10 +190,13 @@ KICK_Q_AVX512 void block_matvec_avx512(const gq_plan& p, std::int64_t r0, std::i
           scale = _mm512_set1_ps(s * block_scale);
           scale_zero = _mm512_set1_ps(s * z_row[lane_group[0]]);
         } else {
-          const __m512i lanes = _mm512_loadu_si512(lane_group);
-          const __m512 s = _mm512_i32gather_ps(lanes, s_row, 4);
+          // The block's 16 lanes span at most 16 groups from lane 0's: one masked load and one permute each.
+          const std::int32_t g0 = lane_group[0];
+          const __m512i offsets = _mm512_sub_epi32(_mm512_loadu_si512(lane_group), _mm512_set1_epi32(g0));
+          const __mmask16 valid = first_lanes16(p.n_groups - g0);
+          const __m512 s = _mm512_permutexvar_ps(offsets, _mm512_maskz_loadu_ps(valid, s_row + g0));
           scale = _mm512_mul_ps(s, _mm512_set1_ps(block_scale));
-          scale_zero = _mm512_mul_ps(s, _mm512_i32gather_ps(lanes, z_row, 4));
+          scale_zero = _mm512_mul_ps(s, _mm512_permutexvar_ps(offsets, _mm512_maskz_loadu_ps(valid, z_row + g0)));
         }
         const float* sums = in.lane_sums + (b - b0) * k_gq_block_lanes;
         for (int t = 0; t < NT; ++t) {
