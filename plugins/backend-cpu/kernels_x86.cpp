@@ -31,7 +31,7 @@ KICK_AVX2 inline float q8_scale(const std::byte* block) {
 constexpr std::int64_t k_prefetch_bytes = 8192;
 
 template <int Lines>
-KICK_AVX512 inline void prefetch_ahead(const void* p) {
+inline void prefetch_ahead(const void* p) {
   for (int l = 0; l < Lines; ++l) _mm_prefetch(static_cast<const char*>(p) + k_prefetch_bytes + 64 * l, _MM_HINT_T0);
 }
 
@@ -166,6 +166,7 @@ KICK_AVX2 float dot8_avx2(const void* w, const float* x, std::int64_t n) {
   __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
   std::int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
+    prefetch_ahead<static_cast<int>(32 * sizeof(T) / 64)>(a + i);
     acc0 = _mm256_fmadd_ps(Load(a + i), _mm256_loadu_ps(x + i), acc0);
     acc1 = _mm256_fmadd_ps(Load(a + i + 8), _mm256_loadu_ps(x + i + 8), acc1);
     acc2 = _mm256_fmadd_ps(Load(a + i + 16), _mm256_loadu_ps(x + i + 16), acc2);
