@@ -47,7 +47,7 @@ KICK_Q8_AVX2 inline __m256i dot4(__m256i dot, __m256i f, __m256i x) {
 // One row, NT tokens. The tail chunk's bytes past the row are read from a zeroed copy.
 template <int B, int NT>
 KICK_Q8_AVX2 inline void row_avx2(const q8_plan& p, std::int64_t r, const std::int8_t* const* xq, const float* const* lane_scale,
-                     const float* const* group_sum, float* y, std::int64_t ldy) {
+                                  const float* const* group_sum, float* y, std::int64_t ldy) {
   constexpr int per = 8 / B;
   const std::uint8_t* row = p.codes + r * p.bytes_per_row;
   const float* sw_row = p.scales + r * p.n_groups;
