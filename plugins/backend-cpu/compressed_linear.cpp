@@ -57,7 +57,7 @@ result<std::unique_ptr<compressed_linear>> make_compressed_linear(const compress
   if (std::holds_alternative<nf4_layout>(w.layout))
     if (auto native = make_nf4_linear(w, kernels)) return native;
   if (std::holds_alternative<int8_outlier_layout>(w.layout))
-    if (auto native = make_int8_outlier_linear(w, kernels)) return native;
+    if (auto native = make_int8_outlier_linear(w, kernels, options.activations)) return native;
   if (std::holds_alternative<nm_sparse_layout>(w.layout))
     if (auto native = make_nm_linear(w, kernels, options.values)) return native;
   if (std::holds_alternative<bitmap_sparse_layout>(w.layout)) return make_bitmap_linear(w, kernels, options.values);

@@ -141,7 +141,7 @@ void matvec_rows(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::
         for (std::int64_t lane = 0; lane * 4 < bytes; ++lane) {
           std::int32_t dot = 0;
           for (std::int64_t j = 4 * lane; j < 4 * lane + 4; ++j) {
-            const std::uint32_t byte = row[ch * k_q8_chunk_bytes + j];
+            const std::uint32_t byte = row[ch * k_q8_chunk_bytes + j] ^ p.code_flip;
             for (int k = 0; k < per; ++k) dot += static_cast<std::int32_t>((byte >> (B * k)) & mask) * xc[k * k_q8_chunk_bytes + j];
           }
           const std::int64_t g = p.chunk_group[ch] + p.lane_offset[ch * k_q8_lanes + lane];
@@ -165,5 +165,15 @@ void matvec_generic(const q8_plan& p, std::int64_t r0, std::int64_t r1, const st
 }  // namespace
 
 q8_matvec_fn q8_matvec_generic() { return matvec_generic; }
+
+q8_kernel q8_kernel_for(std::string_view isa) {
+  if (isa == "avx512f") {
+    if (const q8_matvec_fn vnni = q8_matvec_avx512_vnni(); vnni != nullptr) return {vnni, "avx512-vnni"};
+  }
+  if (isa != "generic") {
+    if (const q8_matvec_fn avx2 = q8_matvec_avx2(); avx2 != nullptr) return {avx2, "avx2"};
+  }
+  return {matvec_generic, "generic"};
+}
 
 }  // namespace kick::cpu

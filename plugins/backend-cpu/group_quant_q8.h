@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -37,6 +38,9 @@ struct q8_plan {
   std::int64_t bytes_per_row = 0;       // n_cols * bits / 8
   std::int64_t n_chunks = 0;            // ceil(bytes_per_row / 64); the last may be partial
   const std::uint8_t* codes = nullptr;  // [n_rows, bytes_per_row]
+  // XORed into every code byte before use: 0x80 reads signed int8 codes (int8 + outlier layers) as
+  // q + 128, whose zero is then 128.
+  std::uint8_t code_flip = 0;
   const float* scales = nullptr;        // [n_rows, n_groups]
   const float* zeros = nullptr;         // [n_rows, n_groups]
   const std::int32_t* step_group = nullptr;    // [n_cols / 32]
@@ -63,7 +67,7 @@ struct q8_input_layout {
   std::int64_t xq_bytes = 0;          // n_chunks * 64 * per int8
   std::int64_t lane_scale_bytes = 0;  // n_chunks * 16 floats
   std::int64_t group_sum_bytes = 0;   // n_groups floats, rounded up to 64 bytes
-  std::int64_t x_bytes = 0;           // n_cols floats (x in kernel order, while quantizing)
+  std::int64_t x_bytes = 0;           // n_cols floats: x in kernel order (kept: int8 + outlier layers read outlier columns from it)
   std::int64_t codes_bytes = 0;       // n_cols int8 (xq in column order, while quantizing)
   std::int64_t token_bytes() const { return xq_bytes + lane_scale_bytes + group_sum_bytes + x_bytes + codes_bytes; }
   static q8_input_layout of(const q8_plan& p);
@@ -114,5 +118,14 @@ using q8_matvec_fn = void (*)(const q8_plan& p, std::int64_t r0, std::int64_t r1
 q8_matvec_fn q8_matvec_generic();
 q8_matvec_fn q8_matvec_avx512_vnni();
 q8_matvec_fn q8_matvec_avx2();
+
+// The kernel a layer on kernel set `isa` ("avx512f", "avx2", "generic") runs, and its name for
+// kernel_name(): VNNI on AVX-512 CPUs that have it, the AVX2 kernel on other x86 sets (AVX-512
+// without VNNI included), the portable one for "generic".
+struct q8_kernel {
+  q8_matvec_fn matvec = nullptr;
+  const char* name = "";
+};
+q8_kernel q8_kernel_for(std::string_view isa);
 
 }  // namespace kick::cpu

@@ -54,6 +54,7 @@ KICK_Q8_AVX2 inline void row_avx2(const q8_plan& p, std::int64_t r, const std::i
   __m256 acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   alignas(32) std::uint8_t tail[k_q8_chunk_bytes];
+  const __m256i flip = _mm256_set1_epi8(static_cast<char>(p.code_flip));  // bytes past a tail meet zero activations
   for (std::int64_t ch = 0; ch < p.n_chunks; ++ch) {
     const std::int64_t bytes = p.bytes_per_row - ch * k_q8_chunk_bytes;
     const std::uint8_t* at = row + ch * k_q8_chunk_bytes;
@@ -65,7 +66,7 @@ KICK_Q8_AVX2 inline void row_avx2(const q8_plan& p, std::int64_t r, const std::i
       _mm_prefetch(reinterpret_cast<const char*>(at) + 8192, _MM_HINT_T0);  // decode streams rows from memory
     }
     for (int h = 0; h < 2; ++h) {
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at + 32 * h));
+      const __m256i v = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(at + 32 * h)), flip);
       __m256i f[per];
       for (int k = 0; k < per; ++k) f[k] = field<B>(v, k);
       const float* sw_chunk = sw_row + p.chunk_group[ch];

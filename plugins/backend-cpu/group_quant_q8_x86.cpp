@@ -43,12 +43,13 @@ KICK_Q8_TARGET inline void rows(const q8_plan& p, std::int64_t r, const std::int
     sw_row[i] = p.scales + (r + i) * p.n_groups;
     for (int t = 0; t < NT; ++t) acc[i][t] = _mm512_setzero_ps();
   }
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(p.code_flip));  // bytes past a tail meet zero activations
   const auto chunk = [&](std::int64_t ch, bool tail) KICK_Q8_TARGET {
     __m512i f[R][per];
     __m512 sw[R];
     for (int i = 0; i < R; ++i) {
       const std::uint8_t* at = row[i] + ch * k_q8_chunk_bytes;
-      const __m512i v = tail ? _mm512_maskz_loadu_epi8(tail_mask, at) : _mm512_loadu_si512(at);
+      const __m512i v = _mm512_xor_si512(tail ? _mm512_maskz_loadu_epi8(tail_mask, at) : _mm512_loadu_si512(at), flip);
       for (int k = 0; k < per; ++k) f[i][k] = field<B>(v, k);
       if constexpr (Uniform) {
         sw[i] = _mm512_set1_ps(sw_row[i][p.chunk_group[ch]]);

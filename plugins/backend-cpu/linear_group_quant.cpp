@@ -307,15 +307,9 @@ class group_quant_linear final : public compressed_linear {
     q8_.uniform_chunks = std::all_of(q8_tables_.lane_offset.begin(), q8_tables_.lane_offset.end(), [](std::int32_t o) { return o == 0; });
     q8_.inv_input_scale = inv_input_scale_.empty() ? nullptr : inv_input_scale_.data();
     q8_.column_order = sorted ? column_order_.data() : nullptr;
-    // AVX-512 without VNNI (Skylake-X) runs the AVX2 kernel.
-    if (isa_ == "avx512f" && (q8_matvec_ = q8_matvec_avx512_vnni()) != nullptr) {
-      q8_isa_ = "avx512-vnni";
-    } else if (isa_ != "generic" && (q8_matvec_ = q8_matvec_avx2()) != nullptr) {
-      q8_isa_ = "avx2";
-    } else {
-      q8_matvec_ = q8_matvec_generic();
-      q8_isa_ = "generic";
-    }
+    const q8_kernel k = q8_kernel_for(isa_);
+    q8_matvec_ = k.matvec;
+    q8_isa_ = k.name;
   }
 
   bool lane_blocks() const { return matvec_plan_.lane_group != nullptr && subnormals_are_read(); }

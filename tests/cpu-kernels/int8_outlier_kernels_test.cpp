@@ -3,6 +3,12 @@
 // codes under outlier columns (the layout's meaning overrides them), widths off the 32-column step.
 // Tolerance: |y - y_double| <= 1e-5 * sum_c (|W[r][c]| + |q[r][c] * row_scale[r]|) * |x[c]|
 // (the row scale multiplies the int8 sum once; outlier columns subtract what it counted there).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <string>
+
 #include "core/bench/synthetic_weights.h"
 #include "quant_kernel_check.h"
 
@@ -60,5 +66,69 @@ TEST_CASE("cpu kernels: int8 + outlier layers match the double product", "[cpu-k
     auto bench = make_synthetic_weight("int8-outliers", 37, 1100, 5);
     REQUIRE(bench);
     check_layer(*bench->compressed, *kernels, int8_bound(*bench->compressed), 1e-5);
+  }
+}
+
+// int8 activations (LLM.int8()'s own scheme): x quantized per 32 columns (a = max |x| / 127 of the
+// step), integer dot products with the int8 codes, outlier columns in f32. Against the exact product:
+// |y - W x| <= sum_c |q[r][c] * row_scale[r]| * a(c) / 2 (the activations' rounding, outlier columns
+// included where codes sit under them) + 1e-5 * sum_c (|W[r][c]| + |q[r][c] * row_scale[r]|) * |x[c]|.
+TEST_CASE("cpu kernels: int8 + outlier layers with int8 activations stay within the activations' rounding", "[cpu-kernels][int8][q8]") {
+  struct shape {
+    std::int64_t rows, cols;
+    std::vector<std::int32_t> outliers;
+    bool codes_under_outliers;
+  };
+  const std::vector<shape> shapes = {{1, 32, {0, 31}, false}, {5, 64, {}, false}, {11, 512, {7, 100, 511}, true}, {7, 1056, {5}, false}};
+  kick::cpu::linear_options options;
+  options.activations = kick::cpu::activation_type::int8;
+  for (const kick::cpu::kernel_set* kernels : testable_kernel_sets()) {
+    for (const shape& s : shapes) {
+      INFO(kernels->isa << " int8 " << s.rows << "x" << s.cols << ", " << s.outliers.size() << " outliers");
+      const compressed_weight w = make_layer(s.rows, s.cols, s.outliers, s.codes_under_outliers, static_cast<std::uint32_t>(3 * s.rows + s.cols));
+      const auto& l = std::get<int8_outlier_layout>(w.layout);
+      auto lin = kick::cpu::make_compressed_linear(w, *kernels, options);
+      REQUIRE(lin);
+      const std::string name = (*lin)->kernel_name();
+      INFO("kernel " << name);
+      const std::string isa = kernels->isa;
+#if defined(__x86_64__)
+      const bool vnni = __builtin_cpu_supports("avx512vnni");
+#else
+      const bool vnni = false;
+#endif
+      CHECK(name.find(std::string("int8-activations ") + (isa == "generic" ? "generic" : isa == "avx512f" && vnni ? "avx512-vnni" : "avx2")) != std::string::npos);
+      std::vector<float> dense(static_cast<std::size_t>(s.rows * s.cols));
+      densify(w, dense.data());
+      std::mt19937 rng(11);
+      std::normal_distribution<float> normal;
+      for (std::int64_t n_tokens : {1, 3, 7, 9}) {
+        std::vector<float> x(static_cast<std::size_t>(n_tokens * s.cols));
+        for (float& v : x) v = normal(rng);
+        const std::int64_t ldy = s.rows + 1;
+        std::vector<float> y(static_cast<std::size_t>(n_tokens * ldy), std::numeric_limits<float>::quiet_NaN());
+        std::vector<float> scratch(static_cast<std::size_t>((*lin)->scratch_floats()));
+        const std::int64_t r0 = s.rows > 2 ? 1 : 0;
+        (*lin)->matvec(r0, s.rows, x.data(), n_tokens, y.data(), ldy, scratch.data());
+        int bad = 0;
+        for (std::int64_t t = 0; t < n_tokens; ++t) {
+          const float* xt = x.data() + t * s.cols;
+          for (std::int64_t r = r0; r < s.rows; ++r) {
+            double exact = 0.0, bound = 1e-30;
+            for (std::int64_t c = 0; c < s.cols; ++c) {
+              float amax = 0.0f;
+              for (std::int64_t i = c / 32 * 32; i < c / 32 * 32 + 32; ++i) amax = std::max(amax, std::fabs(xt[i]));
+              const double wc = dense[static_cast<std::size_t>(r * s.cols + c)];
+              const double qs = std::fabs(static_cast<double>(l.q[static_cast<std::size_t>(r * s.cols + c)]) * l.row_scale[static_cast<std::size_t>(r)]);
+              exact += wc * xt[c];
+              bound += qs * (amax / 127.0) / 2.0 + 1e-5 * (std::fabs(wc) + qs) * std::fabs(xt[c]);
+            }
+            const double got = y[static_cast<std::size_t>(t * ldy + r)];
+            if (!(std::fabs(got - exact) <= bound) && bad++ < 3) FAIL_CHECK("token " << t << " row " << r << ": " << got << " vs " << exact << " (bound " << bound << ")");
+          }
+        }
+        CHECK(bad == 0);
+      }
+    }
   }
 }
