@@ -78,7 +78,7 @@ class group_quant_linear final : public compressed_linear {
     matvec_plan_ = sorted ? plan(l, sorted_packed_.data(), sorted_col_group_, sorted_steps_) : decode_plan_;
     matvec_plan_.input_scale = nullptr;
     matvec_plan_.inv_input_scale = inv_input_scale_.empty() ? nullptr : inv_input_scale_.data();
-    if (kernels_.block_matvec != nullptr && matvec_plan_.inv_input_scale == nullptr && n >= 2 * block_cols()) {
+    if (kernels_.block_matvec != nullptr && n >= 2 * block_cols()) {
       lane_group_ = lane_groups(sorted ? sorted_col_group_ : layout_col_group_, matvec_plan_.bits);
       if (!lane_group_.empty()) {
         matvec_plan_.lane_group = lane_group_.data();
@@ -250,8 +250,17 @@ class group_quant_linear final : public compressed_linear {
     float* sums = xt + n_tokens * b.xt_floats();
     float* tail = sums + n_tokens * b.sums_floats();
     float* group_sums = tail + n_tokens * b.tail_cols;
+    const auto& l = std::get<group_quant_layout>(weight().layout);
+    thread_local std::vector<float> scaled;  // AWQ: x / input_scale (layout order) for the blocks
+    if (!l.input_scale.empty()) scaled.resize(static_cast<std::size_t>(n));
     for (std::int64_t t = 0; t < n_tokens; ++t) {
-      kernels_.block_prepare(x + t * n, order, 0, b.n_blocks, xt + t * b.xt_floats(), sums + t * b.sums_floats());
+      const float* xb = x + t * n;
+      if (!l.input_scale.empty()) {
+        for (std::int64_t c = 0; c < n; ++c) scaled[static_cast<std::size_t>(c)] = xb[c] * (1.0f / l.input_scale[static_cast<std::size_t>(c)]);
+        xb = scaled.data();
+      }
+      kernels_.block_prepare(xb, order, 0, b.n_blocks, xt + t * b.xt_floats(), sums + t * b.sums_floats());
+      // The tail's step kernel applies inv_input_scale itself: it reads x as it is.
       for (std::int64_t c = b.tail0; c < n; ++c) tail[t * b.tail_cols + c - b.tail0] = x[t * n + (order != nullptr ? order[c] : c)];
       float* gs = group_sums + t * b.n_group_sums;
       std::fill(gs, gs + b.n_group_sums, 0.0f);

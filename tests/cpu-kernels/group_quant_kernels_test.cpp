@@ -48,7 +48,9 @@ TEST_CASE("cpu kernels: group-quant layers (2/3/4/8 bits, any group, act-order, 
   shapes.push_back({4, 6, 700, 256, act_order::none, false});  // a group that continues into the partial block
   shapes.push_back({4, 5, 640, 32, act_order::none, false});   // four groups per block: per-lane scales
   shapes.push_back({4, 4, 600, 8, act_order::none, false});
-  shapes.push_back({4, 3, 300, 128, act_order::none, true});    // input_scale: 32-column steps
+  shapes.push_back({4, 3, 300, 128, act_order::none, true});    // input_scale (AWQ): x / input_scale prepared, the tail in steps
+  shapes.push_back({4, 5, 1000, 128, act_order::none, true});
+  shapes.push_back({4, 3, 640, 64, act_order::even, true});     // act-order with input_scale
   shapes.push_back({4, 2, 6500, 128, act_order::none, false});  // more blocks than one L1-sized run: runs of equal length
   // 8 bits (blocks of 64 columns) and 2 bits (256 columns) the same way
   for (int bits : {8, 2}) {
@@ -58,6 +60,7 @@ TEST_CASE("cpu kernels: group-quant layers (2/3/4/8 bits, any group, act-order, 
     shapes.push_back({bits, 3, 1536, 64, act_order::even, false});   // act-order: x gathered into group order
     shapes.push_back({bits, 2, 12000, 128, act_order::none, false});  // several runs
     shapes.push_back({bits, 4, 2100, 512, act_order::none, false});   // groups of whole blocks, a partial group in the tail
+    shapes.push_back({bits, 3, 1100, 128, act_order::none, true});    // input_scale
   }
   for (const kick::cpu::kernel_set* kernels : testable_kernel_sets()) {
     for (const gq_shape& s : shapes) {
