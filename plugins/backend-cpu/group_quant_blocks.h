@@ -55,6 +55,24 @@ void block_prepare_portable(const float* x, const std::int32_t* order, std::int6
   }
 }
 
+// The zeros' term of uniform-block layers, added group by group where each group ends: the loads of
+// a row's zeros then spread along the row (gathered at its end they stalled it, one memory latency
+// per row). A group that began in an earlier run of blocks was counted in that run.
+template <int NT>
+struct group_zeros {
+  float sum[NT] = {};
+  bool counted = false;
+  group_zeros(const gq_plan& p, std::int64_t b0)
+      : counted(b0 > 0 && p.lane_group[(b0 - 1) * k_gq_block_lanes] == p.lane_group[b0 * k_gq_block_lanes]) {}
+  // Group g (scale s, zero z) ends.
+  void end_group(std::int32_t g, float s, float z, const gq_block_input& in) {
+    if (!counted) {
+      for (int t = 0; t < NT; ++t) sum[t] += s * z * in.group_sums[t * in.ld_group_sums + g];
+    }
+    counted = false;
+  }
+};
+
 #if KICK_SIMD_X86
 
 // The scales and zeros of groups [g0, g1) of row r are fetched into the cache (an r past the layer

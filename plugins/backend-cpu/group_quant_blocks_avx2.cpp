@@ -2,7 +2,6 @@
 // same blocks of 16 code words as on AVX-512, each read as two vectors of 8 lanes; code k of a lane
 // is selected by an AND (after one shift for the codes past the mantissa bits) and multiply-added, as
 // a subnormal float, with x prepared once per call in portable code.
-#include <algorithm>
 
 #include "group_quant_blocks.h"
 #include "group_quant_kernels.h"
@@ -37,9 +36,9 @@ KICK_Q_AVX2 KICK_Q_INLINE __m256 partial_sum(const __m256 (&acc)[NT][A], int t) 
   return a;
 }
 
-// As block_matvec_avx512: uniform blocks scale a group's blocks once and add the row's zeros' term as
-// one dot product over its groups (in the call with b0 == 0); other layers scale each half-block per
-// lane and subtract its lanes' zeros' term.
+// As block_matvec_avx512: uniform blocks scale a group's blocks once and add each group's zeros' term
+// where it ends (group_zeros); other layers scale each half-block per lane and subtract its lanes'
+// zeros' term.
 template <int B, int NT, bool Uniform>
 KICK_Q_AVX2 void block_matvec_avx2(const gq_plan& p, std::int64_t r0, std::int64_t r1, const gq_block_input& in, std::int64_t b0,
                                    std::int64_t b1, float* y, std::int64_t ldy, bool accumulate) {
@@ -48,18 +47,17 @@ KICK_Q_AVX2 void block_matvec_avx2(const gq_plan& p, std::int64_t r0, std::int64
   constexpr std::int64_t cols = gq_block_cols(B);
   const __m256 block_scale = _mm256_set1_ps(power_of_two(k_block_exponent));
   const block_prefetch ahead(p, b0, b1);
-  const bool whole_row_zeros = Uniform && b0 == 0;
   for (std::int64_t r = r0; r < r1; ++r) {
     const std::uint32_t* row = p.packed + r * p.words_per_row;
     const float* s_row = p.scales + r * p.n_groups;
     const float* z_row = p.zeros + r * p.n_groups;
-    prefetch_scales(p, r + ahead.rows, whole_row_zeros ? 0 : ahead.g0,
-                    whole_row_zeros ? std::max<std::int64_t>(ahead.g1, p.block_groups) : ahead.g1);
+    prefetch_scales(p, r + ahead.rows, ahead.g0, ahead.g1);
     __m256 total[NT], acc[NT][A];
     for (int t = 0; t < NT; ++t) {
       total[t] = _mm256_setzero_ps();
       for (int a = 0; a < A; ++a) acc[t][a] = _mm256_setzero_ps();
     }
+    group_zeros<NT> zeros(p, b0);
     std::int32_t g = p.lane_group[b0 * k_gq_block_lanes];
     for (std::int64_t b = b0; b < b1; ++b) {
       const std::uint32_t* words = row + b * k_gq_block_lanes;
@@ -73,6 +71,7 @@ KICK_Q_AVX2 void block_matvec_avx2(const gq_plan& p, std::int64_t r0, std::int64
             total[t] = _mm256_fmadd_ps(partial_sum(acc, t), scale, total[t]);
             for (int a = 0; a < A; ++a) acc[t][a] = _mm256_setzero_ps();
           }
+          zeros.end_group(g, s_row[g], z_row[g], in);
           g = block_group;
         }
         half_products<B, NT, A>(words, xb, in.ld_xt, acc);
@@ -100,15 +99,10 @@ KICK_Q_AVX2 void block_matvec_avx2(const gq_plan& p, std::int64_t r0, std::int64
     if constexpr (Uniform) {
       const __m256 scale = _mm256_set1_ps(s_row[g]);
       for (int t = 0; t < NT; ++t) total[t] = _mm256_mul_ps(_mm256_fmadd_ps(partial_sum(acc, t), scale, total[t]), block_scale);
-      for (std::int64_t g0 = 0; whole_row_zeros && g0 < p.block_groups; g0 += 8) {
-        const __m256i m = first_lanes8(p.block_groups - g0);
-        const __m256 scale_zero = _mm256_mul_ps(_mm256_maskload_ps(s_row + g0, m), _mm256_maskload_ps(z_row + g0, m));
-        for (int t = 0; t < NT; ++t)
-          total[t] = _mm256_fnmadd_ps(scale_zero, _mm256_maskload_ps(in.group_sums + t * in.ld_group_sums + g0, m), total[t]);
-      }
+      zeros.end_group(g, s_row[g], z_row[g], in);
     }
     for (int t = 0; t < NT; ++t) {
-      const float v = hsum8(total[t]);
+      const float v = hsum8(total[t]) - zeros.sum[t];
       y[t * ldy + r] = accumulate ? y[t * ldy + r] + v : v;
     }
   }

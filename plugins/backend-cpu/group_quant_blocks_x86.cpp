@@ -2,7 +2,6 @@
 // a block's 16 code words are one vector whose code k is decoded by an AND (after one shift for the
 // codes past the mantissa bits); x is transposed into the matching order once per call, and each
 // lane's group scale is applied once per block instead of once per decoded vector.
-#include <algorithm>
 #include <array>
 
 #include "group_quant_blocks.h"
@@ -132,9 +131,9 @@ KICK_Q_AVX512 KICK_Q_INLINE __m512 partial_sum(const __m512 (&acc)[NT][A], int t
 }
 
 // Uniform blocks: a group's blocks accumulate together and are scaled once (code * x * 2^-64 sums,
-// times 2^64 at the end of the row); the zeros' term of the whole row is one dot product over its
-// groups, sum over g of scale * zero * group_sums[g], in the call with b0 == 0. Otherwise every
-// block is scaled on its own, per lane, and subtracts its lanes' zeros' term.
+// times 2^64 at the end of the row), and each group adds scale * zero * group_sums[g] to the zeros'
+// term where it ends (group_zeros). Otherwise every block is scaled on its own, per lane, and
+// subtracts its lanes' zeros' term.
 template <int B, int NT, bool Uniform>
 KICK_Q_AVX512 void block_matvec_avx512(const gq_plan& p, std::int64_t r0, std::int64_t r1, const gq_block_input& in, std::int64_t b0,
                                        std::int64_t b1, float* y, std::int64_t ldy, bool accumulate) {
@@ -147,9 +146,7 @@ KICK_Q_AVX512 void block_matvec_avx512(const gq_plan& p, std::int64_t r0, std::i
     const std::uint32_t* row = p.packed + r * p.words_per_row;
     const float* s_row = p.scales + r * p.n_groups;
     const float* z_row = p.zeros + r * p.n_groups;
-    const bool whole_row_zeros = Uniform && b0 == 0;
-    prefetch_scales(p, r + ahead.rows, whole_row_zeros ? 0 : ahead.g0,
-                    whole_row_zeros ? std::max<std::int64_t>(ahead.g1, p.block_groups) : ahead.g1);
+    prefetch_scales(p, r + ahead.rows, ahead.g0, ahead.g1);
     // The scaled sums and the zeros' term, two short dependency chains instead of one long one.
     __m512 total[NT], total_zero[NT], acc[NT][A];
     for (int t = 0; t < NT; ++t) {
@@ -157,28 +154,27 @@ KICK_Q_AVX512 void block_matvec_avx512(const gq_plan& p, std::int64_t r0, std::i
       for (int a = 0; a < A; ++a) acc[t][a] = _mm512_setzero_ps();
     }
     if constexpr (Uniform) {
+      group_zeros<NT> zeros(p, b0);
       std::int32_t g = p.lane_group[b0 * k_gq_block_lanes];
+      const auto end_group = [&]() KICK_Q_AVX512 {
+        const __m512 scale = _mm512_set1_ps(s_row[g]);
+        for (int t = 0; t < NT; ++t) {
+          total[t] = _mm512_fmadd_ps(partial_sum(acc, t), scale, total[t]);
+          for (int a = 0; a < A; ++a) acc[t][a] = _mm512_setzero_ps();
+        }
+        zeros.end_group(g, s_row[g], z_row[g], in);
+      };
       for (std::int64_t b = b0; b < b1; ++b) {
-        const std::int32_t block_group = p.lane_group[b * k_gq_block_lanes];
-        if (block_group != g) {
-          const __m512 scale = _mm512_set1_ps(s_row[g]);
-          for (int t = 0; t < NT; ++t) {
-            total[t] = _mm512_fmadd_ps(partial_sum(acc, t), scale, total[t]);
-            for (int a = 0; a < A; ++a) acc[t][a] = _mm512_setzero_ps();
-          }
+        if (const std::int32_t block_group = p.lane_group[b * k_gq_block_lanes]; block_group != g) {
+          end_group();
           g = block_group;
         }
         block_products<B, NT, A>(row + b * k_gq_block_lanes, ahead.code_bytes, in.xt + (b - b0) * cols, in.ld_xt, acc);
       }
-      const __m512 scale = _mm512_set1_ps(s_row[g]);
-      for (int t = 0; t < NT; ++t) total[t] = _mm512_mul_ps(_mm512_fmadd_ps(partial_sum(acc, t), scale, total[t]), _mm512_set1_ps(block_scale));
-      if (whole_row_zeros) {
-        for (std::int64_t g0 = 0; g0 < p.block_groups; g0 += 16) {
-          const __mmask16 m = first_lanes16(p.block_groups - g0);
-          const __m512 scale_zero = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, s_row + g0), _mm512_maskz_loadu_ps(m, z_row + g0));
-          for (int t = 0; t < NT; ++t)
-            total_zero[t] = _mm512_fmadd_ps(scale_zero, _mm512_maskz_loadu_ps(m, in.group_sums + t * in.ld_group_sums + g0), total_zero[t]);
-        }
+      end_group();
+      for (int t = 0; t < NT; ++t) {
+        total[t] = _mm512_mul_ps(total[t], _mm512_set1_ps(block_scale));
+        total_zero[t] = _mm512_zextps128_ps512(_mm_set_ss(zeros.sum[t]));
       }
     } else {
       for (std::int64_t b = b0; b < b1; ++b) {

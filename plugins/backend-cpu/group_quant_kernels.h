@@ -28,7 +28,7 @@ struct gq_plan {
   // Lane blocks (see gq_block_matvec_fn), or nullptr when the layer cannot use them:
   const std::int32_t* lane_group = nullptr;  // [n_cols / block_cols * 16]: the group of lane l's columns in kernel order
   // Every block's lanes in one group (groups of whole blocks): the kernel scales once per group and
-  // adds the zeros' term once per row, from the group sums, over groups [0, block_groups).
+  // adds each group's zeros' term where the group ends, from the group sums (of groups [0, block_groups)).
   bool uniform_blocks = false;
   std::int64_t block_groups = 0;
 };
@@ -59,8 +59,8 @@ struct gq_block_input {
   std::int64_t ld_group_sums = 0;
 };
 // y[t * ldy + r] (+)= sum over blocks [b0, b1) of row r's weights times token t's prepared input,
-// for r in [r0, r1) and t < n_tokens (1..7); uniform-block layers add their zeros' term (every
-// whole block's) in the call with b0 == 0.
+// for r in [r0, r1) and t < n_tokens (1..7); uniform-block layers add each group's zeros' term in
+// the call whose blocks the group begins in.
 using gq_block_matvec_fn = void (*)(const gq_plan& p, std::int64_t r0, std::int64_t r1, const gq_block_input& in, std::int64_t n_tokens,
                                     std::int64_t b0, std::int64_t b1, float* y, std::int64_t ldy, bool accumulate);
 
