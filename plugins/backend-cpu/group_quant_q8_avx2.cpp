@@ -55,7 +55,19 @@ KICK_Q8_AVX2 inline void row_avx2(const q8_plan& p, std::int64_t r, const std::i
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   alignas(32) std::uint8_t tail[k_q8_chunk_bytes];
   const __m256i flip = _mm256_set1_epi8(static_cast<char>(p.code_flip));  // bytes past a tail meet zero activations
+  // Uniform chunks: each group's zeros' term, sw * zw * xsum, is added where the group ends (loads
+  // of the zeros spread along the row, as in the VNNI kernel).
+  const float* zw_row = p.zeros + r * p.n_groups;
+  float zero_sum[NT] = {};
+  std::int32_t group = p.chunk_group[0];
+  const auto end_group = [&]() {
+    for (int t = 0; t < NT; ++t) zero_sum[t] += sw_row[group] * zw_row[group] * group_sum[t][group];
+  };
   for (std::int64_t ch = 0; ch < p.n_chunks; ++ch) {
+    if (p.uniform_chunks && p.chunk_group[ch] != group) {
+      end_group();
+      group = p.chunk_group[ch];
+    }
     const std::int64_t bytes = p.bytes_per_row - ch * k_q8_chunk_bytes;
     const std::uint8_t* at = row + ch * k_q8_chunk_bytes;
     if (bytes < k_q8_chunk_bytes) {
@@ -85,8 +97,12 @@ KICK_Q8_AVX2 inline void row_avx2(const q8_plan& p, std::int64_t r, const std::i
       }
     }
   }
-  // The zeros' term: sum over groups of sw * zw * xsum, 8 groups at a time.
-  const float* zw_row = p.zeros + r * p.n_groups;
+  if (p.uniform_chunks) {
+    end_group();
+    for (int t = 0; t < NT; ++t) y[t * ldy + r] = simd::hsum8(acc[t]) - zero_sum[t];
+    return;
+  }
+  // Otherwise the zeros' term: sum over groups of sw * zw * xsum, 8 groups at a time.
   __m256 zero_term[NT];
   for (int t = 0; t < NT; ++t) zero_term[t] = _mm256_setzero_ps();
   for (std::int64_t g = 0; g < p.n_groups; g += 8) {

@@ -44,9 +44,25 @@ KICK_Q8_TARGET inline void rows(const q8_plan& p, std::int64_t r, const std::int
     for (int t = 0; t < NT; ++t) acc[i][t] = _mm512_setzero_ps();
   }
   const __m512i flip = _mm512_set1_epi8(static_cast<char>(p.code_flip));  // bytes past a tail meet zero activations
+  // Uniform: each group's zeros' term, sw * zw * xsum, is added where the group ends, so the loads of
+  // the zeros spread along the row (gathered at its end they stalled it, one memory latency per row).
+  float zero_sum[R][NT] = {};
+  std::int32_t group = p.chunk_group[0];
+  const auto end_group = [&]() {
+    for (int i = 0; i < R; ++i) {
+      const float swz = sw_row[i][group] * p.zeros[(r + i) * p.n_groups + group];
+      for (int t = 0; t < NT; ++t) zero_sum[i][t] += swz * group_sum[t][group];
+    }
+  };
   const auto chunk = [&](std::int64_t ch, bool tail) KICK_Q8_TARGET {
     __m512i f[R][per];
     __m512 sw[R];
+    if constexpr (Uniform) {
+      if (p.chunk_group[ch] != group) {
+        end_group();
+        group = p.chunk_group[ch];
+      }
+    }
     for (int i = 0; i < R; ++i) {
       const std::uint8_t* at = row[i] + ch * k_q8_chunk_bytes;
       const __m512i v = _mm512_xor_si512(tail ? _mm512_maskz_loadu_epi8(tail_mask, at) : _mm512_loadu_si512(at), flip);
@@ -76,7 +92,13 @@ KICK_Q8_TARGET inline void rows(const q8_plan& p, std::int64_t r, const std::int
     chunk(ch, false);
   }
   if (tail_bytes != 0) chunk(full_chunks, true);
-  // The zeros' term: sum over groups of sw * zw * xsum, 16 groups at a time.
+  if constexpr (Uniform) {
+    end_group();
+    for (int i = 0; i < R; ++i)
+      for (int t = 0; t < NT; ++t) y[t * ldy + r + i] = simd::hsum16(acc[i][t]) - zero_sum[i][t];
+    return;
+  }
+  // Otherwise the zeros' term: sum over groups of sw * zw * xsum, 16 groups at a time.
   for (int i = 0; i < R; ++i) {
     const float* zw_row = p.zeros + (r + i) * p.n_groups;
     __m512 zero_term[NT];
