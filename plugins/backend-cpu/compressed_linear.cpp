@@ -14,6 +14,17 @@ std::int64_t compressed_linear::layout_bytes() const {
   return static_cast<std::int64_t>(std::llround(storage_bits_per_weight(weight()) * static_cast<double>(n_rows() * n_cols()) / 8.0));
 }
 
+bool compressed_linear::matvec_through_prepared_input(std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y,
+                                                      std::int64_t ldy) const {
+  const std::int64_t bytes = prepared_input_bytes(n_tokens);
+  if (bytes == 0) return false;
+  thread_local std::vector<std::byte> buffer;
+  std::byte* prepared = aligned_prepared_input(buffer, bytes);
+  prepare_input(x, n_tokens, prepared);
+  matvec_prepared(r0, r1, prepared, n_tokens, y, ldy);
+  return true;
+}
+
 namespace {
 
 class generic_linear final : public compressed_linear {

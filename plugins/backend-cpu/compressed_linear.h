@@ -53,7 +53,8 @@ class compressed_linear {
   // Kernels that transform x before reading it (quantized, transposed) do it once per product:
   // prepare_input writes n_tokens rows of x into `prepared` (prepared_input_bytes(n_tokens) bytes,
   // 64-byte aligned), then any thread runs matvec_prepared on its rows. 0 bytes: matvec reads x
-  // as it is. matvec itself prepares into a buffer of the calling thread and calls matvec_prepared.
+  // as it is. matvec itself prepares into a buffer of the calling thread and calls matvec_prepared
+  // (matvec_through_prepared_input).
   virtual std::int64_t prepared_input_bytes(std::int64_t /*n_tokens*/) const { return 0; }
   virtual void prepare_input(const float* /*x*/, std::int64_t /*n_tokens*/, std::byte* /*prepared*/) const {}
   virtual void matvec_prepared(std::int64_t /*r0*/, std::int64_t /*r1*/, const std::byte* /*prepared*/, std::int64_t /*n_tokens*/,
@@ -65,6 +66,11 @@ class compressed_linear {
   std::int64_t scratch_floats() const { return n_cols(); }
 
  protected:
+  // For layers that prepare their input: prepares x into a buffer of the calling thread, runs
+  // matvec_prepared and returns true; false (nothing done) when prepared_input_bytes is 0.
+  bool matvec_through_prepared_input(std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y,
+                                     std::int64_t ldy) const;
+
   explicit compressed_linear(const compressed_weight& w) : weight_(&w) {}
   // The layout's own storage (kick::storage_bits_per_weight x the weight count), in bytes.
   std::int64_t layout_bytes() const;

@@ -31,6 +31,23 @@ bool q8_tables::build(int bits, std::int64_t n_cols, std::int64_t n_groups, cons
   return true;
 }
 
+bool q8_tables::plan(q8_plan& p, int bits, std::int64_t n_rows, std::int64_t n_cols, std::int64_t n_groups,
+                     const std::vector<std::int32_t>& step_group) {
+  if (!build(bits, n_cols, n_groups, step_group)) return false;
+  p.bits = bits;
+  p.n_rows = n_rows;
+  p.n_cols = n_cols;
+  p.n_groups = n_groups;
+  p.bytes_per_row = n_cols * bits / 8;
+  p.n_chunks = (p.bytes_per_row + k_q8_chunk_bytes - 1) / k_q8_chunk_bytes;
+  p.step_group = step_group.data();
+  p.chunk_group = chunk_group.data();
+  p.lane_offset = lane_offset.data();
+  p.group_mask = group_mask.data();
+  p.uniform_chunks = std::all_of(lane_offset.begin(), lane_offset.end(), [](std::int32_t o) { return o == 0; });
+  return true;
+}
+
 namespace {
 
 std::int64_t round_up_64(std::int64_t bytes) { return (bytes + 63) / 64 * 64; }
@@ -165,6 +182,14 @@ void matvec_generic(const q8_plan& p, std::int64_t r0, std::int64_t r1, const st
 }  // namespace
 
 q8_matvec_fn q8_matvec_generic() { return matvec_generic; }
+
+void q8_matvec_tokens(const q8_kernel& k, const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared,
+                      std::int64_t n_tokens, float* y, std::int64_t ldy) {
+  const std::int64_t token_bytes = q8_input_layout::of(p).token_bytes();
+  for (std::int64_t t0 = 0; t0 < n_tokens; t0 += k_q8_max_tokens) {
+    k.matvec(p, r0, r1, prepared + t0 * token_bytes, std::min(k_q8_max_tokens, n_tokens - t0), y + t0 * ldy, ldy);
+  }
+}
 
 q8_kernel q8_kernel_for(std::string_view isa) {
   if (isa == "avx512f") {

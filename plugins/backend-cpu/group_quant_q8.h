@@ -29,6 +29,7 @@ namespace kick::cpu {
 constexpr std::int64_t k_q8_step_cols = 32;
 constexpr std::int64_t k_q8_chunk_bytes = 64;
 constexpr std::int64_t k_q8_lanes = 16;
+constexpr std::int64_t k_q8_max_tokens = 7;  // tokens one q8_matvec_fn call takes
 
 // What the kernels read of a layer (kernel order).
 struct q8_plan {
@@ -60,6 +61,12 @@ struct q8_tables {
   std::vector<std::int32_t> chunk_group, lane_offset;
   std::vector<std::uint16_t> group_mask;
   bool build(int bits, std::int64_t n_cols, std::int64_t n_groups, const std::vector<std::int32_t>& step_group);
+  // Builds the tables and sets p's shape (bits, n_rows, n_cols, n_groups, bytes_per_row, n_chunks)
+  // and chunk fields (step_group, chunk_group, lane_offset, group_mask, uniform_chunks), pointing
+  // into these tables and `step_group`, which must outlive p; false where build refuses the layer.
+  // The codes, scales, zeros and x transforms are the caller's.
+  bool plan(q8_plan& p, int bits, std::int64_t n_rows, std::int64_t n_cols, std::int64_t n_groups,
+            const std::vector<std::int32_t>& step_group);
 };
 
 // Offsets into one token's part of the prepared input (all 64-byte aligned when the buffer is).
@@ -127,5 +134,10 @@ struct q8_kernel {
   const char* name = "";
 };
 q8_kernel q8_kernel_for(std::string_view isa);
+
+// y[t * ldy + r] for r in [r0, r1) and any n_tokens: k's kernel over the prepared input, up to 7
+// tokens a call.
+void q8_matvec_tokens(const q8_kernel& k, const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared,
+                      std::int64_t n_tokens, float* y, std::int64_t ldy);
 
 }  // namespace kick::cpu

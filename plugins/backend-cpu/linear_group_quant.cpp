@@ -97,18 +97,13 @@ class group_quant_linear final : public compressed_linear {
 
   std::string kernel_name() const override {
     const std::string order = column_order_.empty() ? "" : " (act-order: codes sorted by group)";
-    if (q8_matvec_ != nullptr) return "quant-group int" + std::to_string(q8_.bits) + " int8-activations " + q8_isa_ + order;
+    if (q8_kernel_.matvec != nullptr) return "quant-group int" + std::to_string(q8_.bits) + " int8-activations " + q8_kernel_.name + order;
     return "quant-group int" + std::to_string(matvec_plan_.bits) + " " + isa_ + (matvec_plan_.lane_group != nullptr ? " lane-blocks" : "") + order;
   }
 
   void matvec(std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
               float* scratch) const override {
-    if (const std::int64_t bytes = prepared_input_bytes(n_tokens); bytes > 0) {
-      thread_local std::vector<std::byte> buffer;
-      std::byte* prepared = aligned_prepared_input(buffer, bytes);
-      prepare_input(x, n_tokens, prepared);
-      return matvec_prepared(r0, r1, prepared, n_tokens, y, ldy);
-    }
+    if (matvec_through_prepared_input(r0, r1, x, n_tokens, y, ldy)) return;
     const std::int64_t n = n_cols();
     for (std::int64_t t0 = 0; t0 < n_tokens; t0 += k_gq_max_tokens) {
       const std::int64_t nt = std::min(k_gq_max_tokens, n_tokens - t0);
@@ -121,24 +116,21 @@ class group_quant_linear final : public compressed_linear {
   }
 
   std::int64_t prepared_input_bytes(std::int64_t n_tokens) const override {
-    if (q8_matvec_ != nullptr) return n_tokens * q8_input_layout::of(q8_).token_bytes();
+    if (q8_kernel_.matvec != nullptr) return n_tokens * q8_input_layout::of(q8_).token_bytes();
     if (!lane_blocks()) return 0;
     const block_input b = blocks();
     return n_tokens * b.token_floats() * static_cast<std::int64_t>(sizeof(float));
   }
 
   void prepare_input(const float* x, std::int64_t n_tokens, std::byte* prepared) const override {
-    if (q8_matvec_ != nullptr) return q8_prepare(q8_, x, n_tokens, prepared);
+    if (q8_kernel_.matvec != nullptr) return q8_prepare(q8_, x, n_tokens, prepared);
     prepare_blocks(x, n_tokens, reinterpret_cast<float*>(prepared));
   }
 
   void matvec_prepared(std::int64_t r0, std::int64_t r1, const std::byte* prepared, std::int64_t n_tokens, float* y,
                        std::int64_t ldy) const override {
-    if (q8_matvec_ == nullptr) return matvec_blocks(r0, r1, reinterpret_cast<const float*>(prepared), n_tokens, y, ldy);
-    const std::int64_t token_bytes = q8_input_layout::of(q8_).token_bytes();
-    for (std::int64_t t0 = 0; t0 < n_tokens; t0 += k_gq_max_tokens) {
-      q8_matvec_(q8_, r0, r1, prepared + t0 * token_bytes, std::min(k_gq_max_tokens, n_tokens - t0), y + t0 * ldy, ldy);
-    }
+    if (q8_kernel_.matvec == nullptr) return matvec_blocks(r0, r1, reinterpret_cast<const float*>(prepared), n_tokens, y, ldy);
+    q8_matvec_tokens(q8_kernel_, q8_, r0, r1, prepared, n_tokens, y, ldy);
   }
 
   void decode_rows(std::int64_t r0, std::int64_t r1, float* out) const override { kernels_.decode(decode_plan_, r0, r1, out); }
@@ -299,26 +291,13 @@ class group_quant_linear final : public compressed_linear {
     const bool sorted = !column_order_.empty();
     const std::vector<std::int32_t>& steps = sorted ? sorted_steps_ : layout_steps_;
     if (std::any_of(steps.begin(), steps.end(), [](std::int32_t g) { return g < 0; })) return;
-    if (!q8_tables_.build(l.bits, n, l.n_groups, steps)) return;
-    q8_.bits = l.bits;
-    q8_.n_rows = n_rows();
-    q8_.n_cols = n;
-    q8_.n_groups = l.n_groups;
-    q8_.bytes_per_row = n * l.bits / 8;
-    q8_.n_chunks = (q8_.bytes_per_row + k_q8_chunk_bytes - 1) / k_q8_chunk_bytes;
+    if (!q8_tables_.plan(q8_, l.bits, n_rows(), n, l.n_groups, steps)) return;
     q8_.codes = reinterpret_cast<const std::uint8_t*>(sorted ? sorted_packed_.data() : l.packed.data());
     q8_.scales = l.scales.data();
     q8_.zeros = l.zeros.data();
-    q8_.step_group = steps.data();
-    q8_.chunk_group = q8_tables_.chunk_group.data();
-    q8_.lane_offset = q8_tables_.lane_offset.data();
-    q8_.group_mask = q8_tables_.group_mask.data();
-    q8_.uniform_chunks = std::all_of(q8_tables_.lane_offset.begin(), q8_tables_.lane_offset.end(), [](std::int32_t o) { return o == 0; });
     q8_.inv_input_scale = inv_input_scale_.empty() ? nullptr : inv_input_scale_.data();
     q8_.column_order = sorted ? column_order_.data() : nullptr;
-    const q8_kernel k = q8_kernel_for(isa_);
-    q8_matvec_ = k.matvec;
-    q8_isa_ = k.name;
+    q8_kernel_ = q8_kernel_for(isa_);
   }
 
   bool lane_blocks() const { return matvec_plan_.lane_group != nullptr && subnormals_are_read(); }
@@ -333,8 +312,7 @@ class group_quant_linear final : public compressed_linear {
   gq_plan decode_plan_, matvec_plan_;
   q8_tables q8_tables_;
   q8_plan q8_;
-  q8_matvec_fn q8_matvec_ = nullptr;  // set when this layer decodes with int8 activations
-  std::string q8_isa_;
+  q8_kernel q8_kernel_;  // set when this layer decodes with int8 activations
 };
 
 }  // namespace

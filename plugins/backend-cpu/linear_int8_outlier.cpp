@@ -1,12 +1,10 @@
 #include "linear_int8_outlier.h"
 
-#include <algorithm>
 #include <cmath>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "group_quant_kernels.h"
 #include "group_quant_q8.h"
 #include "int8_outlier_kernels.h"
 #include "kick/format_codec.h"
@@ -94,12 +92,7 @@ class int8_outlier_linear final : public compressed_linear {
 
   void matvec(std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
               float* /*scratch*/) const override {
-    if (const std::int64_t bytes = prepared_input_bytes(n_tokens); bytes > 0) {
-      thread_local std::vector<std::byte> buffer;
-      std::byte* prepared = aligned_prepared_input(buffer, bytes);
-      prepare_input(x, n_tokens, prepared);
-      return matvec_prepared(r0, r1, prepared, n_tokens, y, ldy);
-    }
+    if (matvec_through_prepared_input(r0, r1, x, n_tokens, y, ldy)) return;
     for (std::int64_t t0 = 0; t0 < n_tokens; t0 += k_int8_max_tokens) {
       const std::int64_t nt = n_tokens - t0 < k_int8_max_tokens ? n_tokens - t0 : k_int8_max_tokens;
       kernels_.matvec(plan_, r0, r1, x + t0 * n_cols(), nt, y + t0 * ldy, ldy);
@@ -117,11 +110,9 @@ class int8_outlier_linear final : public compressed_linear {
   // The integer part, then each row's outlier columns from the exact x the prepared input keeps.
   void matvec_prepared(std::int64_t r0, std::int64_t r1, const std::byte* prepared, std::int64_t n_tokens, float* y,
                        std::int64_t ldy) const override {
-    const q8_input_layout layout = q8_input_layout::of(q8_plan_);
-    for (std::int64_t t0 = 0; t0 < n_tokens; t0 += k_gq_max_tokens) {
-      q8_.matvec(q8_plan_, r0, r1, prepared + t0 * layout.token_bytes(), std::min(k_gq_max_tokens, n_tokens - t0), y + t0 * ldy, ldy);
-    }
+    q8_matvec_tokens(q8_, q8_plan_, r0, r1, prepared, n_tokens, y, ldy);
     if (plan_.n_outliers == 0) return;
+    const q8_input_layout layout = q8_input_layout::of(q8_plan_);
     for (std::int64_t t = 0; t < n_tokens; ++t) {
       const float* x = layout.token(prepared, t).x;
       for (std::int64_t r = r0; r < r1; ++r) y[t * ldy + r] += int8_outlier_correction(plan_, r, x);
@@ -133,27 +124,13 @@ class int8_outlier_linear final : public compressed_linear {
  private:
   // One group per row: scale row_scale[r], zero 128 (codes read as q + 128), every step in group 0.
   void plan_q8() {
-    const std::int64_t n = n_cols();
-    const std::vector<std::int32_t> steps(static_cast<std::size_t>(n / k_q8_step_cols), 0);
-    if (!q8_tables_.build(8, n, 1, steps)) return;
+    q8_steps_.assign(static_cast<std::size_t>(n_cols() / k_q8_step_cols), 0);
+    if (!q8_tables_.plan(q8_plan_, 8, n_rows(), n_cols(), 1, q8_steps_)) return;
     q8_zeros_.assign(static_cast<std::size_t>(n_rows()), 128.0f);
-    q8_steps_ = steps;
-    q8_plan& p = q8_plan_;
-    p.bits = 8;
-    p.n_rows = n_rows();
-    p.n_cols = n;
-    p.n_groups = 1;
-    p.bytes_per_row = n;
-    p.n_chunks = (n + k_q8_chunk_bytes - 1) / k_q8_chunk_bytes;
-    p.codes = reinterpret_cast<const std::uint8_t*>(plan_.q);
-    p.code_flip = 0x80;
-    p.scales = plan_.row_scale;
-    p.zeros = q8_zeros_.data();
-    p.step_group = q8_steps_.data();
-    p.chunk_group = q8_tables_.chunk_group.data();
-    p.lane_offset = q8_tables_.lane_offset.data();
-    p.group_mask = q8_tables_.group_mask.data();
-    p.uniform_chunks = true;
+    q8_plan_.codes = reinterpret_cast<const std::uint8_t*>(plan_.q);
+    q8_plan_.code_flip = 0x80;
+    q8_plan_.scales = plan_.row_scale;
+    q8_plan_.zeros = q8_zeros_.data();
     q8_ = q8_kernel_for(isa_);
   }
 
