@@ -33,6 +33,15 @@ struct code_positions {
   }();
 };
 
+// Block b's columns of x in kernel order: x's own (order == nullptr), or gathered through the
+// act-order permutation into `buffer` (cols floats).
+inline const float* block_columns(const float* x, const std::int32_t* order, std::int64_t b, std::int64_t cols, float* buffer) {
+  if (order == nullptr) return x + b * cols;
+  const std::int32_t* o = order + b * cols;
+  for (std::int64_t i = 0; i < cols; ++i) buffer[i] = x[o[i]];
+  return buffer;
+}
+
 // The prepared input (gq_block_prepare_fn) in portable code: xt[(b - b0) * C + 16 k + l] = x(C b + K l + k)
 // times code k's power of two, lane_sums[(b - b0) * 16 + l] = the lane's sum of x.
 template <int B>

@@ -53,12 +53,7 @@ KICK_Q_AVX512 void block_prepare4_avx512(const float* x, const std::int32_t* ord
   constexpr std::int64_t cols = gq_block_cols(4);
   alignas(64) float gathered[cols];
   for (std::int64_t b = b0; b < b1; ++b) {
-    const float* src = x + b * cols;
-    if (order != nullptr) {
-      const std::int32_t* o = order + b * cols;
-      for (std::int64_t i = 0; i < cols; ++i) gathered[i] = x[o[i]];
-      src = gathered;
-    }
+    const float* src = block_columns(x, order, b, cols, gathered);
     __m512 r[8], s[8], t[8];
     for (int j = 0; j < 8; ++j) r[j] = _mm512_loadu_ps(src + 16 * j);
     for (int m = 0; m < 4; ++m)
@@ -91,12 +86,7 @@ KICK_Q_AVX512 void block_prepare_gather_avx512(const float* x, const std::int32_
   const __m512i lane_first = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(pos::K));
   alignas(64) float gathered[cols];
   for (std::int64_t b = b0; b < b1; ++b) {
-    const float* src = x + b * cols;
-    if (order != nullptr) {
-      const std::int32_t* o = order + b * cols;
-      for (std::int64_t i = 0; i < cols; ++i) gathered[i] = x[o[i]];
-      src = gathered;
-    }
+    const float* src = block_columns(x, order, b, cols, gathered);
     float* out = xt + (b - b0) * cols;
     __m512 sum = _mm512_setzero_ps();
     for (int k = 0; k < pos::K; ++k) {

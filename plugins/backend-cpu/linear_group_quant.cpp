@@ -242,16 +242,17 @@ class group_quant_linear final : public compressed_linear {
     float* sums = xt + n_tokens * b.xt_floats();
     float* tail = sums + n_tokens * b.sums_floats();
     float* group_sums = tail + n_tokens * b.tail_cols;
-    const auto& l = std::get<group_quant_layout>(weight().layout);
-    thread_local std::vector<float> scaled;  // AWQ: x / input_scale (layout order) for the blocks
-    if (!l.input_scale.empty()) scaled.resize(static_cast<std::size_t>(n));
+    thread_local std::vector<float> scaled;  // AWQ: x / input_scale in kernel order, for the blocks
     for (std::int64_t t = 0; t < n_tokens; ++t) {
       const float* xb = x + t * n;
-      if (!l.input_scale.empty()) {
-        for (std::int64_t c = 0; c < n; ++c) scaled[static_cast<std::size_t>(c)] = xb[c] * (1.0f / l.input_scale[static_cast<std::size_t>(c)]);
+      const std::int32_t* block_order = order;
+      if (!inv_input_scale_.empty()) {
+        scaled.resize(static_cast<std::size_t>(n));
+        for (std::int64_t c = 0; c < n; ++c) scaled[static_cast<std::size_t>(c)] = xb[order != nullptr ? order[c] : c] * inv_input_scale_[static_cast<std::size_t>(c)];
         xb = scaled.data();
+        block_order = nullptr;
       }
-      kernels_.block_prepare(xb, order, 0, b.n_blocks, xt + t * b.xt_floats(), sums + t * b.sums_floats());
+      kernels_.block_prepare(xb, block_order, 0, b.n_blocks, xt + t * b.xt_floats(), sums + t * b.sums_floats());
       // The tail's step kernel applies inv_input_scale itself: it reads x as it is.
       for (std::int64_t c = b.tail0; c < n; ++c) tail[t * b.tail_cols + c - b.tail0] = x[t * n + (order != nullptr ? order[c] : c)];
       float* gs = group_sums + t * b.n_group_sums;
