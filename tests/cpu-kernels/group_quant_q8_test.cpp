@@ -108,14 +108,7 @@ TEST_CASE("cpu kernels: int8-activation group-quant decode computes the document
       const std::string name = (*lin)->kernel_name();
       INFO("kernel " << name);
       // Each kernel set runs its own int8 kernel: VNNI on AVX-512, vpmaddubsw on AVX2 (and on AVX-512 without VNNI).
-      const std::string isa = kernels->isa;
-#if defined(__x86_64__)
-      const bool vnni = __builtin_cpu_supports("avx512vnni");
-#else
-      const bool vnni = false;
-#endif
-      const std::string expected = isa == "generic" ? "generic" : isa == "avx512f" && vnni ? "avx512-vnni" : "avx2";
-      CHECK(name.find("int8-activations " + expected) != std::string::npos);
+      CHECK(name.find("int8-activations " + expected_q8_kernel(*kernels)) != std::string::npos);
       std::mt19937 rng(5);
       std::normal_distribution<float> normal;
       std::vector<float> scratch(static_cast<std::size_t>((*lin)->scratch_floats()));

@@ -91,13 +91,7 @@ TEST_CASE("cpu kernels: int8 + outlier layers with int8 activations stay within 
       REQUIRE(lin);
       const std::string name = (*lin)->kernel_name();
       INFO("kernel " << name);
-      const std::string isa = kernels->isa;
-#if defined(__x86_64__)
-      const bool vnni = __builtin_cpu_supports("avx512vnni");
-#else
-      const bool vnni = false;
-#endif
-      CHECK(name.find(std::string("int8-activations ") + (isa == "generic" ? "generic" : isa == "avx512f" && vnni ? "avx512-vnni" : "avx2")) != std::string::npos);
+      CHECK(name.find("int8-activations " + expected_q8_kernel(*kernels)) != std::string::npos);
       std::vector<float> dense(static_cast<std::size_t>(s.rows * s.cols));
       densify(w, dense.data());
       std::mt19937 rng(11);
