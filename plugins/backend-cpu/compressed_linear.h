@@ -21,10 +21,10 @@ namespace kick::cpu {
 // densify's by f16 rounding, relative 2^-11). The backend's compressed_values parameter.
 enum class sparse_value_type { f32, f16 };
 
-// How decode kernels of group-quantized layers read activations: f32 (exact products of the
-// layout's weights) or int8 (quantized per 32 columns, then integer dot products: faster, with
-// a rounding of at most 1/254 of each 32 columns' largest |x|; group_quant_q8.h). The backend's
-// activations parameter. Prefill (sgemm) always multiplies in f32.
+// How decode kernels of group-quantized and int8 + outlier layers read activations: f32 (exact
+// products of the layout's weights) or int8 (quantized per 32 columns, then integer dot products:
+// faster, with a rounding of at most 1/254 of each 32 columns' largest |x|; group_quant_q8.h). The
+// backend's activations parameter. Prefill (sgemm) always multiplies in f32.
 enum class activation_type { f32, int8 };
 
 struct linear_options {
@@ -88,8 +88,8 @@ inline std::byte* aligned_prepared_input(std::vector<std::byte>& storage, std::i
 }
 
 // The kernels for `w` on `kernels.isa`, after kick::check_layout (invalid_argument names the
-// layout's problem); sparse layouts hold their values as options.values says, group-quantized
-// ones read activations as options.activations says. `w` must outlive the result.
+// layout's problem); sparse layouts hold their values as options.values says, group-quantized and
+// int8 + outlier ones read activations as options.activations says. `w` must outlive the result.
 result<std::unique_ptr<compressed_linear>> make_compressed_linear(const compressed_weight& w, const kernel_set& kernels,
                                                                   linear_options options = {});
 

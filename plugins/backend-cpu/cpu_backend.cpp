@@ -17,7 +17,7 @@ class cpu_backend final : public backend {
  public:
   // Params (validated by the host against backend-cpu.toml): threads (0 = all cores),
   // compressed_values (f32 | f16: how sparse layers hold their values), activations (f32 | int8:
-  // how group-quantized layers' decode kernels read x), kernels
+  // how group-quantized and int8 + outlier layers' decode kernels read x), kernels
   // (auto or an instruction set; with auto, the environment variable KICK_CPU_KERNELS may force
   // one), so tests can check each set this machine supports; an unusable name is an error.
   static result<std::unique_ptr<cpu_backend>> create(const host& services, const param_map& params) {

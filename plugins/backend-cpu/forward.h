@@ -51,10 +51,9 @@ class cpu_runner final : public model_runner {
   rope_table rope_;
   compute_context ctx_;
   std::int64_t n_cached_ = 0;  // positions [0, n_cached_) of the cache are valid
-  // Each layer leaves its MLP output in tmp_, added to x_ by the next layer's (or the output's)
-  // fused add + norm.
 
-  // Activations for up to scratch_tokens_ tokens, row-major [token][feature].
+  // Activations for up to scratch_tokens_ tokens, row-major [token][feature]. Each layer leaves its
+  // MLP output in tmp_, added to x_ by the next layer's (or the output's) fused add + norm.
   std::int64_t scratch_tokens_ = 0;
   std::vector<float> x_, xb_, q_, k_, v_, att_, tmp_, gate_, up_;
 };

@@ -1,7 +1,8 @@
 // Decode with int8 activations (the cpu backend's `activations = "int8"`): 2-, 4- and 8-bit
-// group-quantized layers multiply their codes, unsigned bytes, with activations quantized to int8
-// per 32 columns in integer dot products (AVX-512 VNNI: vpdpbusd, 64 code bytes x 64 activations
-// per instruction), then apply each group's scale and zero and each step's activation scale in f32.
+// group-quantized layers (and int8 + outlier layers, as one 8-bit group per row, code_flip below)
+// multiply their codes, unsigned bytes, with activations quantized to int8 per 32 columns in
+// integer dot products (AVX-512 VNNI: vpdpbusd, 64 code bytes x 64 activations per instruction;
+// AVX2: vpmaddubsw), then apply each group's scale and zero and each step's activation scale in f32.
 //
 // Columns are in kernel order (act-order layers: sorted by group; AWQ: x divided by input_scale
 // first). Step s = columns [32 s, 32 s + 32), all in one group g(s):
