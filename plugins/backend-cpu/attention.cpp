@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <omp.h>
 #include <string_view>
 
 namespace kick::cpu {
@@ -82,14 +81,11 @@ void attention(const float* q, std::int64_t n_tokens, std::int64_t pos0, std::in
   const head_fn attend = head_kernel(ctx.kernels());
   // Small problems run on the calling thread: waking the team would cost more than the work.
   const bool parallel = n_tokens * n_heads * (pos0 + n_tokens) * head_dim >= (std::int64_t{1} << 20);
-#pragma omp parallel for collapse(2) num_threads(ctx.n_threads()) schedule(dynamic) if (parallel)
-  for (std::int64_t t = 0; t < n_tokens; ++t) {
-    for (std::int64_t h = 0; h < n_heads; ++h) {
-      const std::int64_t kv_head = h / group;
-      attend(q + t * q_dim + h * head_dim, cache.key(layer, kv_head, 0), cache.value(layer, kv_head, 0), pos0 + t + 1, head_dim,
-             scale, ctx.scratch(omp_get_thread_num()), out + t * q_dim + h * head_dim);
-    }
-  }
+  ctx.pool().for_each(n_tokens * n_heads, [&](std::int64_t item, int thread) {
+    const std::int64_t t = item / n_heads, h = item % n_heads, kv_head = h / group;
+    attend(q + t * q_dim + h * head_dim, cache.key(layer, kv_head, 0), cache.value(layer, kv_head, 0), pos0 + t + 1, head_dim, scale,
+           ctx.scratch(thread), out + t * q_dim + h * head_dim);
+  }, parallel);
 }
 
 }  // namespace kick::cpu

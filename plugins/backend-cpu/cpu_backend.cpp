@@ -1,5 +1,4 @@
 // The CPU backend plugin: entry point, parameters and device description.
-#include <omp.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -26,7 +25,7 @@ class cpu_backend final : public backend {
     if (*threads < 0 || *threads > 1024) {
       return fail(status_code::invalid_argument, "parameter threads is " + std::to_string(*threads) + ", accepted [0, 1024]");
     }
-    const int n_threads = *threads > 0 ? static_cast<int>(*threads) : std::max(1, omp_get_num_procs());
+    const int n_threads = *threads > 0 ? static_cast<int>(*threads) : usable_cores();
     auto requested = params.get_string("kernels");
     if (!requested) return fail(requested.error());
     std::string source = "parameter kernels";

@@ -201,8 +201,11 @@ void cpu_runner::layer_forward(std::int64_t layer, std::int64_t n_tokens, std::i
   float* g = gate_.data();
   const float* u = up_.data();
   const std::int64_t n_ff_total = n_tokens * c.n_ff;
-#pragma omp parallel for num_threads(ctx_.n_threads()) schedule(static) if (n_ff_total >= (std::int64_t{1} << 18))
-  for (std::int64_t i = 0; i < n_ff_total; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+  constexpr std::int64_t k_swiglu_chunk = std::int64_t{1} << 14;
+  ctx_.pool().for_each((n_ff_total + k_swiglu_chunk - 1) / k_swiglu_chunk, [&](std::int64_t chunk, int) {
+    const std::int64_t end = std::min(n_ff_total, (chunk + 1) * k_swiglu_chunk);
+    for (std::int64_t i = chunk * k_swiglu_chunk; i < end; ++i) g[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+  }, n_ff_total >= (std::int64_t{1} << 18));
   matmul(lin(linear_slot::down), g, n_tokens, tmp_.data(), d, ctx_);  // added by the next fused add + norm
 }
 

@@ -1,7 +1,5 @@
 #include "kernel_timer.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -41,19 +39,25 @@ std::int64_t last_level_cache_bytes() {
 // gigabytes per token, never from cache, so neither does the benchmark.
 class cache_evictor {
  public:
-  explicit cache_evictor(int n_threads)
-      : n_threads_(n_threads), floats_(static_cast<std::size_t>(std::max<std::int64_t>(std::int64_t{64} << 20, 4 * last_level_cache_bytes())) / sizeof(float)),
+  cache_evictor()
+      : floats_(static_cast<std::size_t>(std::max<std::int64_t>(std::int64_t{64} << 20, 4 * last_level_cache_bytes())) / sizeof(float)),
         buffer_(floats_, 1.0f) {}
 
-  void evict() {
-    float total = 0.0f;
-#pragma omp parallel for num_threads(n_threads_) reduction(+ : total) schedule(static)
-    for (std::size_t i = 0; i < floats_; i += 16) total += buffer_[i];  // one read per 64-byte line
-    sink_ = total;
+  // The threads of `pool` take its parts in turn, so each reads about its share.
+  void evict(thread_pool& pool) {
+    constexpr std::size_t k_parts = 256;
+    std::vector<float> totals(static_cast<std::size_t>(pool.n_threads()), 0.0f);
+    pool.for_each(k_parts, [&](std::int64_t part, int thread) {
+      const std::size_t begin = floats_ / k_parts * static_cast<std::size_t>(part);
+      const std::size_t end = static_cast<std::size_t>(part) + 1 == k_parts ? floats_ : begin + floats_ / k_parts;
+      float total = 0.0f;
+      for (std::size_t i = begin; i < end; i += 16) total += buffer_[i];  // one read per 64-byte line
+      totals[static_cast<std::size_t>(thread)] += total;
+    });
+    for (float t : totals) sink_ = sink_ + t;
   }
 
  private:
-  int n_threads_;
   std::size_t floats_;
   std::vector<float> buffer_;
   volatile float sink_ = 0.0f;
@@ -90,10 +94,10 @@ result<kernel_timing> time_linear(const linear_weight& weight, std::int64_t n_to
   compute_context ctx(kernels, n_threads, ref.n_cols());
   std::optional<blas_single_thread_scope> blas_scope;
   if (n_tokens >= k_gemm_min_tokens) blas_scope.emplace();
-  cache_evictor evictor(n_threads);
+  cache_evictor evictor;
   std::vector<double> seconds;
   for (int i = 0; i < warmup + repeats; ++i) {
-    evictor.evict();
+    evictor.evict(ctx.pool());
     const auto start = std::chrono::steady_clock::now();
     matmul(ref, x.data(), n_tokens, y.data(), ref.n_rows(), ctx);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -107,6 +111,8 @@ result<kernel_timing> time_linear(const linear_weight& weight, std::int64_t n_to
 
 double copy_bandwidth(int n_threads) {
   const std::size_t bytes = std::size_t{256} << 20;
+  constexpr std::size_t k_parts = 64;  // of 4 MiB, taken in turn by the threads
+  thread_pool pool(n_threads);
   const auto src = std::make_unique_for_overwrite<std::byte[]>(bytes);
   const auto dst = std::make_unique_for_overwrite<std::byte[]>(bytes);
   std::memset(src.get(), 1, bytes);
@@ -114,14 +120,10 @@ double copy_bandwidth(int n_threads) {
   double best = 1e30;
   for (int run = 0; run < 6; ++run) {
     const auto start = std::chrono::steady_clock::now();
-#pragma omp parallel num_threads(n_threads)
-    {
-      const std::size_t parts = static_cast<std::size_t>(omp_get_num_threads());
-      const std::size_t id = static_cast<std::size_t>(omp_get_thread_num());
-      const std::size_t begin = bytes / parts * id;
-      const std::size_t end = id + 1 == parts ? bytes : bytes / parts * (id + 1);
-      std::memcpy(dst.get() + begin, src.get() + begin, end - begin);
-    }
+    pool.for_each(k_parts, [&](std::int64_t part, int) {
+      const std::size_t begin = bytes / k_parts * static_cast<std::size_t>(part);
+      std::memcpy(dst.get() + begin, src.get() + begin, bytes / k_parts);
+    });
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (run > 0) best = std::min(best, s);  // the first run pays for page faults
   }

@@ -3,16 +3,15 @@
 #include <algorithm>
 #include <cblas.h>
 #include <cstdint>
-#include <omp.h>
 
 namespace kick::cpu {
 
 compute_context::compute_context(const kernel_set& kernels, int n_threads, std::int64_t max_cols)
-    : kernels_(&kernels), n_threads_(n_threads), scratch_floats_(std::max(k_scratch_floats, max_cols)) {
-  for (int i = 0; i < n_threads; ++i) {
+    : kernels_(&kernels), pool_(n_threads), scratch_floats_(std::max(k_scratch_floats, max_cols)) {
+  for (int i = 0; i < pool_.n_threads(); ++i) {
     scratch_.push_back(std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(scratch_floats_)));
   }
-  gemm_scratch_.resize(static_cast<std::size_t>(n_threads));
+  gemm_scratch_.resize(static_cast<std::size_t>(pool_.n_threads()));
 }
 
 float* compute_context::gemm_scratch(int thread, std::int64_t floats) {
@@ -98,8 +97,7 @@ void matvec(std::span<const linear_job> jobs, const float* x, std::int64_t n_tok
     first_chunk[j + 1] = first_chunk[j] + (rows + chunk_rows[j] - 1) / chunk_rows[j];
   }
   const std::int64_t n_chunks = first_chunk[jobs.size()];
-#pragma omp parallel for num_threads(ctx.n_threads()) schedule(dynamic, 1) if (parallel)
-  for (std::int64_t chunk = 0; chunk < n_chunks; ++chunk) {
+  ctx.pool().for_each(n_chunks, [&](std::int64_t chunk, int thread) {
     std::size_t j = 0;
     while (chunk >= first_chunk[j + 1]) ++j;
     const linear_job& job = jobs[j];
@@ -107,11 +105,11 @@ void matvec(std::span<const linear_job> jobs, const float* x, std::int64_t n_tok
     const std::int64_t r1 = std::min(r0 + chunk_rows[j], job.w.n_rows());
     if (prepared[j] != nullptr) {
       job.w.compressed->matvec_prepared(r0, r1, prepared[j], n_tokens, job.y, job.ldy);
-      continue;
+      return;
     }
     if (job.w.compressed != nullptr) {
-      job.w.compressed->matvec(r0, r1, x, n_tokens, job.y, job.ldy, ctx.scratch(omp_get_thread_num()));
-      continue;
+      job.w.compressed->matvec(r0, r1, x, n_tokens, job.y, job.ldy, ctx.scratch(thread));
+      return;
     }
     const tensor_view& w = *job.w.dense;
     const dot_fn dot = ctx.kernels().dot[static_cast<int>(w.type)];
@@ -119,7 +117,7 @@ void matvec(std::span<const linear_job> jobs, const float* x, std::int64_t n_tok
       const std::byte* row = w.row(r);
       for (std::int64_t t = 0; t < n_tokens; ++t) job.y[t * job.ldy + r] = dot(row, x + t * n_cols, n_cols);
     }
-  }
+  }, parallel);
 }
 
 void gemm(std::span<const linear_job> jobs, const float* x, std::int64_t n_tokens, compute_context& ctx) {
@@ -145,13 +143,12 @@ void gemm(std::span<const linear_job> jobs, const float* x, std::int64_t n_token
   }
   const auto n_blocks = static_cast<std::int64_t>(blocks.size());
   const bool parallel = n_rows * n_cols * n_tokens >= k_parallel_min_work;
-#pragma omp parallel for num_threads(ctx.n_threads()) schedule(dynamic) if (parallel)
-  for (std::int64_t b = 0; b < n_blocks; ++b) {
+  ctx.pool().for_each(n_blocks, [&](std::int64_t b, int thread) {
     const block& blk = blocks[static_cast<std::size_t>(b)];
     const float* a = nullptr;
     std::int64_t lda = n_cols;
     if (const compressed_linear* c = blk.job->w.compressed; c != nullptr) {
-      float* scratch = ctx.gemm_scratch(omp_get_thread_num(), blk.rows * n_cols);
+      float* scratch = ctx.gemm_scratch(thread, blk.rows * n_cols);
       c->decode_rows(blk.r0, blk.r0 + blk.rows, scratch);
       a = scratch;
     } else if (const tensor_view& w = *blk.job->w.dense; w.type == dtype::f32) {
@@ -159,14 +156,14 @@ void gemm(std::span<const linear_job> jobs, const float* x, std::int64_t n_token
       lda = w.row_stride_bytes() / static_cast<std::int64_t>(sizeof(float));
     } else {
       const dequant_fn dequant = ctx.kernels().dequant[static_cast<int>(w.type)];
-      float* scratch = ctx.gemm_scratch(omp_get_thread_num(), blk.rows * n_cols);
+      float* scratch = ctx.gemm_scratch(thread, blk.rows * n_cols);
       for (std::int64_t r = 0; r < blk.rows; ++r) dequant(w.row(blk.r0 + r), scratch + r * n_cols, n_cols);
       a = scratch;
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n_tokens), static_cast<int>(blk.rows),
                 static_cast<int>(n_cols), 1.0f, x, static_cast<int>(n_cols), a, static_cast<int>(lda), 0.0f,
                 blk.job->y + blk.r0, static_cast<int>(blk.job->ldy));
-  }
+  }, parallel);
 }
 
 }  // namespace

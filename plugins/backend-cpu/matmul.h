@@ -10,6 +10,7 @@
 #include "compressed_linear.h"
 #include "kernels.h"
 #include "kick/tensor.h"
+#include "thread_pool.h"
 
 namespace kick::cpu {
 
@@ -21,8 +22,10 @@ class compute_context {
   compute_context(const kernel_set& kernels, int n_threads, std::int64_t max_cols);
 
   const kernel_set& kernels() const { return *kernels_; }
-  int n_threads() const { return n_threads_; }
-  // scratch_floats() floats private to OpenMP thread `thread`.
+  int n_threads() const { return pool_.n_threads(); }
+  // The runner's threads; thread numbers below index the scratch.
+  thread_pool& pool() { return pool_; }
+  // scratch_floats() floats private to thread `thread` of pool().
   float* scratch(int thread) { return scratch_[static_cast<std::size_t>(thread)].get(); }
   std::int64_t scratch_floats() const { return scratch_floats_; }
   // At least `floats` floats private to thread `thread` for prefill's converted row blocks: the
@@ -36,7 +39,7 @@ class compute_context {
 
  private:
   const kernel_set* kernels_;
-  int n_threads_;
+  thread_pool pool_;
   std::int64_t scratch_floats_;
   std::vector<std::unique_ptr<float[]>> scratch_;
   std::vector<std::vector<std::byte>> prepared_;
@@ -80,7 +83,7 @@ constexpr std::int64_t k_gemm_min_block_rows = 128;
 // Tokens from which matmul switches from matrix-vector products to sgemm.
 constexpr std::int64_t k_gemm_min_tokens = 8;
 
-// Makes OpenBLAS single-threaded while alive (matmul calls it from its own OpenMP threads) and
+// Makes OpenBLAS single-threaded while alive (matmul calls it from the pool's threads) and
 // restores the previous thread count afterwards.
 class blas_single_thread_scope {
  public:
