@@ -40,22 +40,11 @@ namespace {
 // more than the work.
 constexpr std::int64_t k_parallel_min_work = std::int64_t{1} << 20;
 
-// Rows are numbered across the jobs; the job of a global row is found by a short scan.
-struct row_ranges {
-  std::int64_t begin[k_max_group_jobs + 1] = {};
-  std::size_t n_jobs = 0;
-  std::size_t job_of(std::int64_t row) const {
-    std::size_t j = 0;
-    while (row >= begin[j + 1]) ++j;
-    return j;
-  }
-};
-
-row_ranges number_rows(std::span<const linear_job> jobs) {
-  row_ranges ranges;
-  ranges.n_jobs = jobs.size();
-  for (std::size_t j = 0; j < jobs.size(); ++j) ranges.begin[j + 1] = ranges.begin[j] + jobs[j].w.n_rows();
-  return ranges;
+// Output rows of all the jobs of a group together.
+std::int64_t total_rows(std::span<const linear_job> jobs) {
+  std::int64_t rows = 0;
+  for (const linear_job& job : jobs) rows += job.w.n_rows();
+  return rows;
 }
 
 // Decode's row chunks: about this many bytes of weights, at least 16 rows, and at least this many
@@ -69,8 +58,7 @@ std::int64_t weight_bytes(const linear_ref& w) {
 }
 
 void matvec(std::span<const linear_job> jobs, const float* x, std::int64_t n_tokens, compute_context& ctx) {
-  const row_ranges ranges = number_rows(jobs);
-  const std::int64_t n_rows = ranges.begin[jobs.size()];
+  const std::int64_t n_rows = total_rows(jobs);
   const std::int64_t n_cols = jobs[0].w.n_cols();
   const bool parallel = n_rows * n_cols * n_tokens >= k_parallel_min_work;
   // Inputs the kernels transform (quantize, transpose) are prepared once here, not per row chunk.
@@ -121,8 +109,7 @@ void matvec(std::span<const linear_job> jobs, const float* x, std::int64_t n_tok
 }
 
 void gemm(std::span<const linear_job> jobs, const float* x, std::int64_t n_tokens, compute_context& ctx) {
-  const row_ranges ranges = number_rows(jobs);
-  const std::int64_t n_rows = ranges.begin[jobs.size()];
+  const std::int64_t n_rows = total_rows(jobs);
   const std::int64_t n_cols = jobs[0].w.n_cols();
   // Enough blocks to balance threads. Each sgemm call packs x again, so blocks are as tall as the
   // balance allows: f32 rows are multiplied in place; rows converted first (other dtypes,
