@@ -15,6 +15,9 @@ namespace {
 
 #define KICK_Q8_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 
+// How far ahead rows' codes are prefetched, at least (an address past the layer is harmless).
+constexpr std::int64_t k_q8_prefetch_bytes = 8192;
+
 // Field k of 64 code bytes, as unsigned bytes.
 template <int B>
 KICK_Q8_TARGET inline __m512i field(__m512i v, int k) {
@@ -86,9 +89,13 @@ KICK_Q8_TARGET inline void rows(const q8_plan& p, std::int64_t r, const std::int
       for (int i = 0; i < R; ++i) acc[i][t] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(dot[i]), ls), sw[i], acc[i][t]);
     }
   };
+  // Rows stream from memory, and the hardware prefetcher leaves loads waiting: each row fetches the
+  // same chunk of a row at least 8 KiB of codes ahead in the rows this pass reads next (R rows per
+  // pass: 8 KiB past a long row would land in the row beside it, which is being read already).
+  const std::int64_t pass_bytes = R * p.bytes_per_row;
+  const std::int64_t ahead = (k_q8_prefetch_bytes + pass_bytes - 1) / pass_bytes * pass_bytes;
   for (std::int64_t ch = 0; ch < full_chunks; ++ch) {
-    // 8 KiB ahead (past the row: the rows that follow), as the hardware prefetcher leaves loads waiting.
-    for (int i = 0; i < R; ++i) _mm_prefetch(reinterpret_cast<const char*>(row[i] + ch * k_q8_chunk_bytes + 8192), _MM_HINT_T0);
+    for (int i = 0; i < R; ++i) _mm_prefetch(reinterpret_cast<const char*>(row[i] + ch * k_q8_chunk_bytes + ahead), _MM_HINT_T0);
     chunk(ch, false);
   }
   if (tail_bytes != 0) chunk(full_chunks, true);
