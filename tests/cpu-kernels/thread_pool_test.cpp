@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "thread_pool.h"
@@ -48,14 +49,18 @@ TEST_CASE("thread_pool runs every item exactly once", "[thread_pool]") {
 TEST_CASE("thread_pool keeps items and loops apart across many short loops", "[thread_pool]") {
   // Short loops back to back: a worker that wakes late must not run an item twice or lose one
   // (each loop's sum is checked against its own expected value).
-  thread_pool pool(4, 20us);
-  for (int loop = 0; loop < 3000; ++loop) {
-    const std::int64_t n = 1 + loop % 13;
-    std::atomic<std::int64_t> sum{0};
-    pool.for_each(n, [&](std::int64_t item, int) { sum.fetch_add(item + 1000 * loop); });
-    const std::int64_t expected = n * (n - 1) / 2 + 1000 * static_cast<std::int64_t>(loop) * n;
-    if (sum.load() != expected) {
-      FAIL("loop " << loop << ": sum " << sum.load() << ", expected " << expected);
+  // Spinning and sleeping workers both (more threads than cores never spin).
+  for (auto [threads, spin] : {std::pair{4, 20us}, std::pair{2, 20us}, std::pair{2, 0us}}) {
+    thread_pool pool(threads, spin);
+    CAPTURE(threads, pool.spin().count());
+    for (int loop = 0; loop < 3000; ++loop) {
+      const std::int64_t n = 1 + loop % 13;
+      std::atomic<std::int64_t> sum{0};
+      pool.for_each(n, [&](std::int64_t item, int) { sum.fetch_add(item + 1000 * loop); });
+      const std::int64_t expected = n * (n - 1) / 2 + 1000 * static_cast<std::int64_t>(loop) * n;
+      if (sum.load() != expected) {
+        FAIL("loop " << loop << ": sum " << sum.load() << ", expected " << expected);
+      }
     }
   }
 }
