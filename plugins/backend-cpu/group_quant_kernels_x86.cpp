@@ -89,6 +89,19 @@ inline void lane_scales(const gq_plan& p, const float* s_row, const float* z_row
 template <int B>
 constexpr std::int64_t k_load_words = B == 3 ? 4 : B;
 
+// Rows stream from memory, one after the other: each 32-column step fetches the codes 8 KiB ahead
+// (past a row's end, the next row's) and the scales and zeros about as far ahead (rows' groups are
+// contiguous too; an address past the layer is harmless).
+constexpr std::int64_t k_prefetch_code_bytes = 8192;
+template <int B>
+KICK_Q_INLINE void prefetch_step(const gq_plan& p, const std::uint32_t* row, const float* s_row, const float* z_row, std::int64_t c) {
+  constexpr std::int64_t ahead_cols = k_prefetch_code_bytes * 8 / B;
+  _mm_prefetch(reinterpret_cast<const char*>(row + c / 32 * B) + k_prefetch_code_bytes, _MM_HINT_T0);
+  const std::int64_t g = (c + ahead_cols) * p.n_groups / p.n_cols;
+  _mm_prefetch(reinterpret_cast<const char*>(s_row + g), _MM_HINT_T0);
+  _mm_prefetch(reinterpret_cast<const char*>(z_row + g), _MM_HINT_T0);
+}
+
 // The weights of the 32 columns from c (n of them valid; c a multiple of 32) of one row.
 template <int B, bool Full>
 KICK_Q_AVX512 KICK_Q_INLINE void step_weights_avx512(const gq_plan& p, const std::uint32_t* row, const float* s_row, const float* z_row,
@@ -132,6 +145,7 @@ KICK_Q_AVX512 void matvec_avx512(const gq_plan& p, std::int64_t r0, std::int64_t
     const float* x = xs;
     for (std::int64_t c = c0; c < full_end; c += 32, x += 32) {
       __m512 w0, w1;
+      prefetch_step<B>(p, row, s_row, z_row, c);
       step_weights_avx512<B, true>(p, row, s_row, z_row, c, 32, w0, w1);
       for (int t = 0; t < NT; ++t) {
         acc0[t] = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + t * ldx), acc0[t]);
@@ -223,6 +237,7 @@ KICK_Q_AVX2 void matvec_avx2(const gq_plan& p, std::int64_t r0, std::int64_t r1,
     const float* z_row = p.zeros + r * p.n_groups;
     for (std::int64_t c = c0; c < c1; c += 32) {
       const std::int64_t n = c1 - c < 32 ? c1 - c : 32;
+      prefetch_step<B>(p, row, s_row, z_row, c);
       __m256 q[4];
       if (n == 32 && c / 32 * B + B <= p.words_per_row) {
         decode32_avx2<B>(row + c / 32 * B, q);
