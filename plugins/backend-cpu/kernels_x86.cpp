@@ -102,6 +102,7 @@ KICK_AVX512 float dot_q8_0_avx512(const void* w, const float* x, std::int64_t n)
   const std::int64_t n_blocks = n / 32;
   std::int64_t b = 0;
   for (; b + 2 <= n_blocks; b += 2) {
+    prefetch_ahead<2>(blocks + b * 34);  // 68 bytes per step
     acc0 = q8_block_avx512(blocks + b * 34, x + b * 32, acc0);
     acc1 = q8_block_avx512(blocks + (b + 1) * 34, x + (b + 1) * 32, acc1);
   }
@@ -183,6 +184,7 @@ KICK_AVX2 float dot_q8_0_avx2(const void* w, const float* x, std::int64_t n) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   for (std::int64_t b = 0; b < n / 32; ++b) {
     const std::byte* blk = blocks + b * 34;
+    prefetch_ahead<1>(blk);  // 34 bytes per step
     const float* xb = x + b * 32;
     __m256 t0 = _mm256_mul_ps(load8_i8(blk + 2), _mm256_loadu_ps(xb));
     __m256 t1 = _mm256_mul_ps(load8_i8(blk + 10), _mm256_loadu_ps(xb + 8));
