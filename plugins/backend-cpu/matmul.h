@@ -63,15 +63,15 @@ struct linear_job {
 };
 
 // Computes every job of the group for t < n_tokens and r < w.n_rows(), all jobs reading the same
-// x (so their weights have the same n_cols), in one parallel region: Q/K/V or gate/up need one
-// fork and join instead of several. Few tokens: a threaded matrix-vector product over rows that
+// x (so their weights have the same n_cols), in one loop of the thread pool: Q/K/V or gate/up need one
+// hand-out and join instead of several. Few tokens: a threaded matrix-vector product over rows that
 // converts weights on the fly and reads each row once for all tokens (compressed layers: their
 // own matvec kernels, after preparing x once on the calling thread when they transform it). Many tokens: blocks of rows are converted to f32 in per-thread scratch
 // (f32 rows are used in place; compressed layers decode their rows) and multiplied with
 // cblas_sgemm. Callers hold a blas_single_thread_scope while calling.
 void matmul_group(std::span<const linear_job> jobs, const float* x, std::int64_t n_tokens, compute_context& ctx);
 
-// Jobs one parallel region handles; matmul_group splits larger groups.
+// Jobs one loop handles; matmul_group splits larger groups.
 constexpr std::size_t k_max_group_jobs = 4;
 
 // A group of one.
