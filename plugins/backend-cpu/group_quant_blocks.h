@@ -96,16 +96,15 @@ inline void prefetch_scales(const gq_plan& p, std::int64_t r, std::int64_t g0, s
 }
 
 // Rows stream from memory: each row prefetches the same blocks of the row far enough ahead
-// (>= 8 KiB of codes) that they arrive in time, whether the blocks are the whole row or one run.
-constexpr std::int64_t k_prefetch_bytes = 8192;
-
+// (>= simd::k_prefetch_bytes of codes) that they arrive in time, whether the blocks are the whole
+// row or one run.
 // Where a row's blocks [b0, b1) and their scales are fetched ahead (see k_prefetch_bytes).
 struct block_prefetch {
   std::int64_t rows, code_bytes;
   std::int32_t g0, g1;
   block_prefetch(const gq_plan& p, std::int64_t b0, std::int64_t b1) {
     const std::int64_t run_bytes = (b1 - b0) * k_gq_block_lanes * static_cast<std::int64_t>(sizeof(std::uint32_t));
-    rows = (k_prefetch_bytes + run_bytes - 1) / run_bytes;
+    rows = (simd::k_prefetch_bytes + run_bytes - 1) / run_bytes;
     code_bytes = rows * p.words_per_row * static_cast<std::int64_t>(sizeof(std::uint32_t));
     g0 = p.lane_group[b0 * k_gq_block_lanes];
     g1 = p.lane_group[b1 * k_gq_block_lanes - 1] + 1;

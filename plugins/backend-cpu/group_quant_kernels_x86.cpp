@@ -89,14 +89,12 @@ inline void lane_scales(const gq_plan& p, const float* s_row, const float* z_row
 template <int B>
 constexpr std::int64_t k_load_words = B == 3 ? 4 : B;
 
-// Rows stream from memory, one after the other: each 32-column step fetches the codes 8 KiB ahead
-// (past a row's end, the next row's) and the scales and zeros about as far ahead (rows' groups are
-// contiguous too; an address past the layer is harmless).
-constexpr std::int64_t k_prefetch_code_bytes = 8192;
+// Each 32-column step fetches the codes simd::k_prefetch_bytes ahead and the scales and zeros
+// about as far ahead (rows' groups are contiguous too).
 template <int B>
 KICK_Q_INLINE void prefetch_step(const gq_plan& p, const std::uint32_t* row, const float* s_row, const float* z_row, std::int64_t c) {
-  constexpr std::int64_t ahead_cols = k_prefetch_code_bytes * 8 / B;
-  _mm_prefetch(reinterpret_cast<const char*>(row + c / 32 * B) + k_prefetch_code_bytes, _MM_HINT_T0);
+  constexpr std::int64_t ahead_cols = simd::k_prefetch_bytes * 8 / B;
+  _mm_prefetch(reinterpret_cast<const char*>(row + c / 32 * B) + simd::k_prefetch_bytes, _MM_HINT_T0);
   const std::int64_t g = (c + ahead_cols) * p.n_groups / p.n_cols;
   _mm_prefetch(reinterpret_cast<const char*>(s_row + g), _MM_HINT_T0);
   _mm_prefetch(reinterpret_cast<const char*>(z_row + g), _MM_HINT_T0);

@@ -101,6 +101,24 @@ struct q8_input_layout {
   }
 };
 
+// What the kernels read of NT tokens' prepared input: each token's activations, lane scales and
+// group sums.
+template <int NT>
+struct q8_tokens {
+  const std::int8_t* xq[NT];
+  const float* lane_scale[NT];
+  const float* group_sum[NT];
+  q8_tokens(const q8_plan& p, const std::byte* prepared) {
+    const q8_input_layout l = q8_input_layout::of(p);
+    for (int t = 0; t < NT; ++t) {
+      const auto parts = l.token(prepared, t);
+      xq[t] = parts.xq;
+      lane_scale[t] = parts.lane_scale;
+      group_sum[t] = parts.group_sum;
+    }
+  }
+};
+
 // Calls f.template operator()<B>() with B = bits (2, 4 or 8): the kernels' code width as a
 // compile-time constant.
 template <class F>

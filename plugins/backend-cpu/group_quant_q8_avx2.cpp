@@ -75,7 +75,7 @@ KICK_Q8_AVX2 inline void row_avx2(const q8_plan& p, std::int64_t r, const std::i
       std::memcpy(tail, at, static_cast<std::size_t>(bytes));
       at = tail;
     } else {
-      _mm_prefetch(reinterpret_cast<const char*>(at) + 8192, _MM_HINT_T0);  // decode streams rows from memory
+      _mm_prefetch(reinterpret_cast<const char*>(at) + simd::k_prefetch_bytes, _MM_HINT_T0);
     }
     for (int h = 0; h < 2; ++h) {
       const __m256i v = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(at + 32 * h)), flip);
@@ -116,17 +116,8 @@ KICK_Q8_AVX2 inline void row_avx2(const q8_plan& p, std::int64_t r, const std::i
 
 template <int B, int NT>
 KICK_Q8_AVX2 void rows_avx2(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared, float* y, std::int64_t ldy) {
-  const q8_input_layout l = q8_input_layout::of(p);
-  const std::int8_t* xq[NT];
-  const float* lane_scale[NT];
-  const float* group_sum[NT];
-  for (int t = 0; t < NT; ++t) {
-    const auto parts = l.token(prepared, t);
-    xq[t] = parts.xq;
-    lane_scale[t] = parts.lane_scale;
-    group_sum[t] = parts.group_sum;
-  }
-  for (std::int64_t r = r0; r < r1; ++r) row_avx2<B, NT>(p, r, xq, lane_scale, group_sum, y, ldy);
+  const q8_tokens<NT> in(p, prepared);
+  for (std::int64_t r = r0; r < r1; ++r) row_avx2<B, NT>(p, r, in.xq, in.lane_scale, in.group_sum, y, ldy);
 }
 
 void matvec_avx2(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared, std::int64_t n_tokens, float* y,

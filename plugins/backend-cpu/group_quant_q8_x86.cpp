@@ -15,9 +15,6 @@ namespace {
 
 #define KICK_Q8_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 
-// How far ahead rows' codes are prefetched, at least (an address past the layer is harmless).
-constexpr std::int64_t k_q8_prefetch_bytes = 8192;
-
 // Field k of 64 code bytes, as unsigned bytes.
 template <int B>
 KICK_Q8_TARGET inline __m512i field(__m512i v, int k) {
@@ -89,11 +86,11 @@ KICK_Q8_TARGET inline void rows(const q8_plan& p, std::int64_t r, const std::int
       for (int i = 0; i < R; ++i) acc[i][t] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(dot[i]), ls), sw[i], acc[i][t]);
     }
   };
-  // Rows stream from memory, and the hardware prefetcher leaves loads waiting: each row fetches the
-  // same chunk of a row at least 8 KiB of codes ahead in the rows this pass reads next (R rows per
-  // pass: 8 KiB past a long row would land in the row beside it, which is being read already).
+  // Each row fetches the same chunk of a row at least simd::k_prefetch_bytes of codes ahead in the
+  // rows this pass reads next (R rows per pass: that distance past a long row would land in the row
+  // beside it, which is being read already).
   const std::int64_t pass_bytes = R * p.bytes_per_row;
-  const std::int64_t ahead = (k_q8_prefetch_bytes + pass_bytes - 1) / pass_bytes * pass_bytes;
+  const std::int64_t ahead = (simd::k_prefetch_bytes + pass_bytes - 1) / pass_bytes * pass_bytes;
   for (std::int64_t ch = 0; ch < full_chunks; ++ch) {
     for (int i = 0; i < R; ++i) _mm_prefetch(reinterpret_cast<const char*>(row[i] + ch * k_q8_chunk_bytes + ahead), _MM_HINT_T0);
     chunk(ch, false);
@@ -122,21 +119,12 @@ KICK_Q8_TARGET inline void rows(const q8_plan& p, std::int64_t r, const std::int
 template <int B, int NT, bool Uniform>
 KICK_Q8_TARGET void matvec_rows(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared, float* y,
                                 std::int64_t ldy) {
-  const q8_input_layout l = q8_input_layout::of(p);
-  const std::int8_t* xq[NT];
-  const float* lane_scale[NT];
-  const float* group_sum[NT];
-  for (int t = 0; t < NT; ++t) {
-    const auto parts = l.token(prepared, t);
-    xq[t] = parts.xq;
-    lane_scale[t] = parts.lane_scale;
-    group_sum[t] = parts.group_sum;
-  }
+  const q8_tokens<NT> in(p, prepared);
   // Two rows at a time while the accumulators fit the 32 vector registers.
   constexpr int R = NT <= 4 ? 2 : 1;
   std::int64_t r = r0;
-  for (; r + R <= r1; r += R) rows<B, NT, R, Uniform>(p, r, xq, lane_scale, group_sum, y, ldy);
-  for (; r < r1; ++r) rows<B, NT, 1, Uniform>(p, r, xq, lane_scale, group_sum, y, ldy);
+  for (; r + R <= r1; r += R) rows<B, NT, R, Uniform>(p, r, in.xq, in.lane_scale, in.group_sum, y, ldy);
+  for (; r < r1; ++r) rows<B, NT, 1, Uniform>(p, r, in.xq, in.lane_scale, in.group_sum, y, ldy);
 }
 
 void matvec_vnni(const q8_plan& p, std::int64_t r0, std::int64_t r1, const std::byte* prepared, std::int64_t n_tokens, float* y,

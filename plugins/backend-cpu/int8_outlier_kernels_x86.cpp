@@ -15,7 +15,7 @@ namespace {
 
 using namespace quant_simd;
 
-constexpr std::int64_t k_prefetch_bytes = 8192;  // decode streams each row once (an address past the layer is harmless)
+using simd::k_prefetch_bytes;
 
 // The row's bytes from column c: in place for a whole step, else a zeroed copy of the n left.
 inline const std::int8_t* step_bytes(const std::int8_t* row, std::int64_t c, std::int64_t n, std::int8_t* buf) {

@@ -28,7 +28,7 @@ KICK_AVX2 inline float q8_scale(const std::byte* block) {
 // Decode streams each weight row from memory once; the hardware prefetcher alone leaves the
 // loads waiting (this 2-vCPU EPYC VM: about 30 GB/s without, near the read bandwidth with), so the
 // dot products ask for the cache lines 8 KiB ahead (past a row's end: the next row's start).
-constexpr std::int64_t k_prefetch_bytes = 8192;
+using simd::k_prefetch_bytes;
 
 template <int Lines>
 inline void prefetch_ahead(const void* p) {

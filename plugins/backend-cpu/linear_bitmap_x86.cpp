@@ -41,12 +41,10 @@ constexpr std::array<std::uint64_t, 256> make_expand_table() {
 }
 constexpr std::array<std::uint64_t, 256> k_expand_table = make_expand_table();
 
-// Bytes of values ahead of the current chunk prefetched (measured best of 2-8 KiB here): rows
-// stream from memory one after the other, so past a row's end this is the next row's values.
-constexpr int k_prefetch_bytes = 8192;
+using simd::k_prefetch_bytes;
 
-// Values [next, next + count) are about to be read: fetch the line k_prefetch_bytes past them
-// (an address past the layout is harmless); each row fetches the bitmap of the row 4 ahead.
+// Values [next, next + count) are about to be read: fetch the line k_prefetch_bytes past them;
+// each row fetches the bitmap of the row 4 ahead.
 template <bool F16>
 inline void prefetch_values(const bitmap_rows& w, std::int64_t next) {
   _mm_prefetch(static_cast<const char*>(w.values) + next * (F16 ? 2 : 4) + k_prefetch_bytes, _MM_HINT_T0);

@@ -40,10 +40,7 @@ inline std::uint64_t load_word(const std::uint8_t* p) {
   }
 }
 
-// Bytes of values ahead of the current block that the AVX-512 kernels prefetch (measured best of
-// 1-16 KiB on the AMD EPYC here for the pair kernel): rows stream from memory, one row after the
-// other, so past a row's end this is the next row's start.
-constexpr int k_prefetch_bytes = 8192;
+using simd::k_prefetch_bytes;  // values are prefetched this far ahead
 
 // ---- AVX-512 ------------------------------------------------------------------------------
 

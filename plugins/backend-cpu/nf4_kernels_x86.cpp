@@ -37,11 +37,9 @@ inline float odd_weight(const nf4_plan& p, std::int64_t f) {
   return k_nf4_table[p.codes[f / 2] & 0x0f] * p.absmax[f / p.block_size];
 }
 
-// Rows stream from memory, one after the other: each step fetches the codes 8 KiB ahead (past a
-// row's end, the next row's) and the absmax values of the same columns.
-constexpr std::int64_t k_prefetch_code_bytes = 8192;
+// Each step fetches the codes simd::k_prefetch_bytes ahead and the absmax values of the same columns.
 inline void prefetch_ahead(const nf4_plan& p, std::int64_t f) {
-  const std::int64_t ahead = f + 2 * k_prefetch_code_bytes;  // flat index; an address past the layer is harmless
+  const std::int64_t ahead = f + 2 * simd::k_prefetch_bytes;  // flat index
   _mm_prefetch(reinterpret_cast<const char*>(p.codes + ahead / 2), _MM_HINT_T0);
   _mm_prefetch(reinterpret_cast<const char*>(p.absmax + ahead / p.block_size), _MM_HINT_T0);
 }
