@@ -220,7 +220,8 @@ int cmd_bench_kernels(const args& a) {
   for (const shape& s : *shapes) {
     std::vector<synthetic_weight> weights;
     for (const std::string& format : formats) {
-      auto weight = make_synthetic_weight(format, s.rows, s.cols, 7);
+      // Sparse values in f16, as `kickhost compress` keeps them for an f16 model (the baseline).
+      auto weight = make_synthetic_weight(format, s.rows, s.cols, 7, value_type::f16);
       if (!weight) {
         fmt::print(stderr, "bench kernels: {} at {}x{}: {}\n", format, s.rows, s.cols, weight.error().message());
         continue;

@@ -145,7 +145,7 @@ int cmd_bench_methods(const args& a) {
         auto out = (*instance)->compress(layer_info{"layers.0.mlp.up_proj", 0}, matrix_f32{w.data(), s.n_out, s.n_in, s.n_in}, acc.view());
         seconds.push_back(std::chrono::duration<double>(clock_type::now() - started).count());
         if (!out) return report_error("bench-methods", out.error().with_context(fmt::format("method {} on {}x{}", p.manifest->name, s.n_out, s.n_in)));
-        auto checked = check_method_output("layers.0.mlp.up_proj", s.n_out, s.n_in, *out, w);
+        auto checked = check_method_output("layers.0.mlp.up_proj", s.n_out, s.n_in, *out, w, value_type::f32);
         if (!checked) return report_error("bench-methods", checked.error().with_context(fmt::format("method {}", p.manifest->name)));
         format = layout_name(checked->weight.layout);
         bits = checked->bits_per_weight;

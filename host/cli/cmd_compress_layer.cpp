@@ -152,7 +152,9 @@ result<layer_result> run_method(const cli_plugin& plugin, const layer_inputs& in
   auto output = (*m)->compress(info, matrix_f32{out.dense.data(), n_out, n_in, n_in}, stats);
   if (!output) return std::unexpected(output.error().with_context(layer_name));
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  auto checked = check_method_output(layer_name, n_out, n_in, *output, out.dense);
+  // The method's values exactly as it computed them (f32), whatever the weight's dtype: this
+  // command exists to compare one method's output with a reference implementation's.
+  auto checked = check_method_output(layer_name, n_out, n_in, *output, out.dense, value_type::f32);
   if (!checked) return std::unexpected(checked.error());
   out.compressed = std::move(checked->weight);
   out.bits_per_weight = checked->bits_per_weight;

@@ -15,11 +15,12 @@
 
 namespace kick::cpu {
 
-// How the sparse kernels hold the non-zero values. f32 reads the layout's own values in place
-// (exact: the product equals densify's weights); f16 keeps a copy rounded to half precision (half
-// the bytes a product reads, the speed the sparse formats exist for; weights differ from
-// densify's by f16 rounding, relative 2^-11). The backend's compressed_values parameter.
-enum class sparse_value_type { f32, f16 };
+// How the sparse kernels hold the non-zero values (the backend's compressed_values parameter).
+// stored: the layout's own values (kick/formats.h sparse_values) in place when they are f32 or
+// f16 (a layer compressed from a 16-bit model holds f16 or bf16 values); bf16 values are widened
+// to an f32 copy. Exact: the products use densify's weights. f32 / f16: a copy in that type when
+// the layout's differs (f16 rounding, relative 2^-11, when narrowing).
+enum class sparse_value_type { stored, f32, f16 };
 
 // How decode kernels of group-quantized and int8 + outlier layers read activations: f32 (exact
 // products of the layout's weights) or int8 (quantized per 32 columns, then integer dot products:
@@ -28,7 +29,7 @@ enum class sparse_value_type { f32, f16 };
 enum class activation_type { f32, int8 };
 
 struct linear_options {
-  sparse_value_type values = sparse_value_type::f32;
+  sparse_value_type values = sparse_value_type::stored;
   activation_type activations = activation_type::f32;
 };
 

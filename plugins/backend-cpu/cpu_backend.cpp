@@ -15,7 +15,7 @@ namespace kick::cpu {
 class cpu_backend final : public backend {
  public:
   // Params (validated by the host against backend-cpu.toml): threads (0 = all cores),
-  // compressed_values (f32 | f16: how sparse layers hold their values), activations (f32 | int8:
+  // compressed_values (stored | f32 | f16: how sparse layers hold their values), activations (f32 | int8:
   // how group-quantized and int8 + outlier layers' decode kernels read x), kernels
   // (auto or an instruction set; with auto, the environment variable KICK_CPU_KERNELS may force
   // one), so tests can check each set this machine supports; an unusable name is an error.
@@ -44,8 +44,8 @@ class cpu_backend final : public backend {
     }
     auto values = params.get_string("compressed_values");
     if (!values) return fail(values.error());
-    if (*values != "f32" && *values != "f16") {
-      return fail(status_code::invalid_argument, "parameter compressed_values is '" + *values + "', accepted f32 or f16");
+    if (*values != "stored" && *values != "f32" && *values != "f16") {
+      return fail(status_code::invalid_argument, "parameter compressed_values is '" + *values + "', accepted stored, f32 or f16");
     }
     auto activations = params.get_string("activations");
     if (!activations) return fail(activations.error());
@@ -53,7 +53,7 @@ class cpu_backend final : public backend {
       return fail(status_code::invalid_argument, "parameter activations is '" + *activations + "', accepted f32 or int8");
     }
     linear_options linear;
-    linear.values = *values == "f16" ? sparse_value_type::f16 : sparse_value_type::f32;
+    linear.values = *values == "f16" ? sparse_value_type::f16 : *values == "f32" ? sparse_value_type::f32 : sparse_value_type::stored;
     linear.activations = *activations == "int8" ? activation_type::int8 : activation_type::f32;
     return std::make_unique<cpu_backend>(services, *kernels, n_threads, linear);
   }

@@ -71,21 +71,15 @@ namespace {
 class bitmap_linear final : public compressed_linear {
  public:
   bitmap_linear(const compressed_weight& w, const char* isa, sparse_value_type values, const sparse::bitmap_kernels& k)
-      : compressed_linear(w), kernels_(k), isa_(isa) {
+      : compressed_linear(w), kernels_(k), isa_(isa), values_(std::get<bitmap_sparse_layout>(w.layout).values, values) {
     const auto& l = std::get<bitmap_sparse_layout>(w.layout);
     rows_.n_values = static_cast<std::int64_t>(l.values.size());
     rows_.bitmap = l.bitmap.data();
     rows_.words_per_row = l.words_per_row;
     rows_.row_offsets = l.row_offsets.data();
     rows_.n_cols = w.n_cols;
-    if (values == sparse_value_type::f16) {
-      values_f16_.assign(l.values.size() + 16, 0);
-      std::transform(l.values.begin(), l.values.end(), values_f16_.begin(), f32_to_f16);
-      rows_.values = values_f16_.data();
-      rows_.f16 = true;
-    } else {
-      rows_.values = l.values.data();
-    }
+    rows_.values = values_.data();
+    rows_.f16 = values_.f16();
   }
 
   std::int64_t bytes() const override {
@@ -93,7 +87,8 @@ class bitmap_linear final : public compressed_linear {
     return static_cast<std::int64_t>(l.bitmap.size() * 8 + l.row_offsets.size() * 8) + rows_.n_values * (rows_.f16 ? 2 : 4);
   }
   std::string kernel_name() const override {
-    return std::string("bitmap ").append(isa_).append(rows_.f16 ? " (f16 values)" : " (f32 values)");
+    return std::string("bitmap ").append(isa_).append(rows_.f16 ? " (f16 values" : " (f32 values")
+        .append(!values_.converted() ? " in place)" : " converted)");
   }
 
   void matvec(std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
@@ -108,7 +103,7 @@ class bitmap_linear final : public compressed_linear {
   sparse::bitmap_kernels kernels_;
   std::string isa_;
   sparse::bitmap_rows rows_;
-  std::vector<std::uint16_t> values_f16_;
+  held_values values_;
 };
 
 }  // namespace

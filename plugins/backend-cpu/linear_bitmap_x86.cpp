@@ -64,7 +64,13 @@ KICK_AVX512 inline __m512 expand16(const bitmap_rows& w, std::uint32_t mask, std
   __m512 packed;
   if constexpr (F16) {
     const auto* p = static_cast<const std::uint16_t*>(w.values) + next;
-    packed = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    if (next + 16 <= w.n_values) {
+      packed = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    } else {  // the layout's last values: no load past its end
+      alignas(32) std::uint16_t last[16] = {};
+      std::memcpy(last, p, static_cast<std::size_t>(count) * sizeof(std::uint16_t));
+      packed = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(last)));
+    }
   } else {
     const float* p = static_cast<const float*>(w.values) + next;
     // Near the layout's end only these columns' values are loaded.
@@ -146,12 +152,14 @@ inline std::uint32_t mask_at(const std::uint64_t* bits, std::int64_t chunk) {
 }
 
 template <int T>
-KICK_AVX512_BITALG inline void chunk_bitalg(const std::uint16_t* values, const std::uint64_t* bits, std::int64_t chunk,
-                                           std::int64_t& next, const float* x, std::int64_t n_cols, __m512 (&acc)[T]) {
+KICK_AVX512_BITALG inline void chunk_bitalg(const std::uint16_t* values, std::int64_t n_values, const std::uint64_t* bits,
+                                           std::int64_t chunk, std::int64_t& next, const float* x, std::int64_t n_cols, __m512 (&acc)[T]) {
   const std::uint32_t mask = mask_at(bits, chunk);
   const __m256i below = _mm256_setr_epi16(0, 1, 3, 7, 15, 31, 63, 127, 255, 511, 1023, 2047, 4095, 8191, 16383, 32767);
   const __m256i rank = _mm256_popcnt_epi16(_mm256_and_si256(_mm256_set1_epi16(static_cast<short>(mask)), below));
-  const __m256i packed = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + next));
+  // Near the layout's end only the chunk's own values are loaded (a masked load does not fault).
+  const __m256i packed = next + 16 <= n_values ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(values + next))
+                                               : _mm256_maskz_loadu_epi16(static_cast<__mmask16>((1u << _mm_popcnt_u32(mask)) - 1u), values + next);
   const __m512 v = _mm512_cvtph_ps(_mm256_maskz_permutexvar_epi16(static_cast<__mmask16>(mask), rank, packed));
   next += _mm_popcnt_u32(mask);
 #pragma GCC unroll 8
@@ -178,12 +186,12 @@ struct avx512_bitalg {
       std::int64_t chunk = 0;
       for (; chunk + 4 <= n_chunks; chunk += 4) {
         _mm_prefetch(reinterpret_cast<const char*>(values + next) + k_prefetch_bytes, _MM_HINT_T0);
-        chunk_bitalg<T>(values, bits, chunk, next, x, w.n_cols, acc[0]);
-        chunk_bitalg<T>(values, bits, chunk + 1, next, x, w.n_cols, acc[A - 1]);
-        chunk_bitalg<T>(values, bits, chunk + 2, next, x, w.n_cols, acc[0]);
-        chunk_bitalg<T>(values, bits, chunk + 3, next, x, w.n_cols, acc[A - 1]);
+        chunk_bitalg<T>(values, w.n_values, bits, chunk, next, x, w.n_cols, acc[0]);
+        chunk_bitalg<T>(values, w.n_values, bits, chunk + 1, next, x, w.n_cols, acc[A - 1]);
+        chunk_bitalg<T>(values, w.n_values, bits, chunk + 2, next, x, w.n_cols, acc[0]);
+        chunk_bitalg<T>(values, w.n_values, bits, chunk + 3, next, x, w.n_cols, acc[A - 1]);
       }
-      for (; chunk < n_chunks; ++chunk) chunk_bitalg<T>(values, bits, chunk, next, x, w.n_cols, acc[0]);
+      for (; chunk < n_chunks; ++chunk) chunk_bitalg<T>(values, w.n_values, bits, chunk, next, x, w.n_cols, acc[0]);
 #pragma GCC unroll 8
       for (int t = 0; t < T; ++t) {
         const __m512 sum = A == 2 ? _mm512_add_ps(acc[0][t], acc[A - 1][t]) : acc[0][t];
@@ -202,7 +210,13 @@ KICK_AVX2 inline __m256 expand8(const bitmap_rows& w, std::uint32_t mask, std::i
   __m256 packed;
   if constexpr (F16) {
     const auto* p = static_cast<const std::uint16_t*>(w.values) + next;
-    packed = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    if (next + 8 <= w.n_values) {
+      packed = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    } else {  // the layout's last values: no load past its end
+      alignas(16) std::uint16_t last[8] = {};
+      std::memcpy(last, p, static_cast<std::size_t>(count) * sizeof(std::uint16_t));
+      packed = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(last)));
+    }
   } else {
     const float* p = static_cast<const float*>(w.values) + next;
     if (next + 8 <= w.n_values) {

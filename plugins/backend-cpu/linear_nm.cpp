@@ -6,6 +6,7 @@
 #include <variant>
 #include <vector>
 
+#include "kick/format_codec.h"
 #include "linear_sparse.h"
 #include "sparse_kernels.h"
 
@@ -75,41 +76,38 @@ int field_bits_of(std::int32_t m) { return m == 2 ? 1 : m == 4 ? 2 : 4; }
 class nm_linear final : public compressed_linear {
  public:
   nm_linear(const compressed_weight& w, const char* isa, sparse_value_type values, const sparse::nm_kernels& k, bool pairs = false)
-      : compressed_linear(w), kernels_(k), isa_(isa) {
+      : compressed_linear(w), kernels_(k), isa_(isa), pairs_(pairs), values_(std::get<nm_sparse_layout>(w.layout).values, values) {
     const auto& l = std::get<nm_sparse_layout>(w.layout);
     rows_.m = l.m;
     rows_.field_bits = field_bits_of(l.m);
     rows_.n_cols = w.n_cols;
-    if (pairs) {
-      pack_pairs(l);
-      return;
-    }
     rows_.field_bytes_per_row = (w.n_cols + 31) / 32 * 2 * rows_.field_bits;
     const std::int32_t n = l.m / 2;
     for (int k = 0; k < 16; ++k) {
       rows_.lane_base[k] = k / n * l.m;
       rows_.lane_shift[k] = rows_.field_bits == 4 ? 4 * (k >> 1) : rows_.field_bits * k;
     }
-    pack_fields(l);
-    if (values == sparse_value_type::f16) {
-      values_f16_.resize(l.values.size());
-      std::transform(l.values.begin(), l.values.end(), values_f16_.begin(), f32_to_f16);
-      rows_.values = values_f16_.data();
-      rows_.f16 = true;
+    // 1:2 and 2:4 pack their fields as the kernels read them (one 16- or 32-bit word per 32
+    // columns, lane k at bits k * field_bits): used in place when rows are whole blocks.
+    if (rows_.field_bits <= 2 && w.n_cols % 32 == 0 && nm_index_bytes_per_row(l, w.n_cols) == rows_.field_bytes_per_row) {
+      rows_.fields = l.indices.data();
     } else {
-      rows_.values = l.values.data();
+      pack_fields(l);
     }
+    rows_.values = values_.data();
+    rows_.f16 = values_.f16();
   }
 
   std::int64_t bytes() const override {
-    if (rows_.pairs) return (n_rows() + 1) / 2 * rows_.chunks_per_pair * (16 * 2 + 4);
     return n_rows() * (rows_.values_per_row() * (rows_.f16 ? 2 : 4) + rows_.field_bytes_per_row);
   }
   std::string kernel_name() const override {
     const auto& l = std::get<nm_sparse_layout>(weight().layout);
     std::string name = "nm " + std::to_string(l.n) + ":" + std::to_string(l.m) + " ";
-    name.append(isa_).append(rows_.f16 ? " (f16 values, " : " (f32 values, ").append(std::to_string(rows_.field_bits)).append("-bit indices");
-    return name.append(rows_.pairs ? ", row pairs)" : ")");
+    name.append(isa_).append(rows_.f16 ? " (f16 values" : " (f32 values");
+    name.append(!values_.converted() ? " in place, " : " converted, ");
+    name.append(std::to_string(rows_.field_bits)).append(fields_.empty() ? "-bit indices in place" : "-bit indices repacked");
+    return name.append(pairs_ ? ", row pairs)" : ")");
   }
 
   void matvec(std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,
@@ -121,16 +119,16 @@ class nm_linear final : public compressed_linear {
   void decode_rows(std::int64_t r0, std::int64_t r1, float* out) const override { kernels_.decode(rows_, r0, r1, out); }
 
  private:
-  // Each value's index in its group, lane by lane (see sparse::nm_rows), plus 8 bytes of padding.
+  // Each value's index in its group, lane by lane (see sparse::nm_rows).
   void pack_fields(const nm_sparse_layout& l) {
     const std::int64_t n_blocks = (n_cols() + 31) / 32;
-    fields_.assign(static_cast<std::size_t>(n_rows() * rows_.field_bytes_per_row + 8), 0);
+    fields_.assign(static_cast<std::size_t>(n_rows() * rows_.field_bytes_per_row), 0);
     for (std::int64_t r = 0; r < n_rows(); ++r) {
       for (std::int64_t b = 0; b < n_blocks; ++b) {
         const std::int64_t lanes = std::min<std::int64_t>(16, (n_cols() - 32 * b) / 2);
         std::uint64_t word = 0;
         for (int k = 0; k < lanes; ++k) {
-          const std::uint64_t index = l.indices[static_cast<std::size_t>(r * rows_.values_per_row() + 16 * b + k)];
+          const std::uint64_t index = nm_index(l, n_cols(), r, 16 * b + k);
           word |= index << ((rows_.field_bits == 4 ? 32 * (k & 1) : 0) + rows_.lane_shift[k]);
         }
         std::memcpy(&fields_[static_cast<std::size_t>(r * rows_.field_bytes_per_row + b * 2 * rows_.field_bits)], &word,
@@ -140,33 +138,12 @@ class nm_linear final : public compressed_linear {
     rows_.fields = fields_.data();
   }
 
-  // The row-pair form (see sparse::nm_rows) of a 2:4 layout, values as f16.
-  void pack_pairs(const nm_sparse_layout& l) {
-    const std::int64_t n_pairs = (n_rows() + 1) / 2, chunks = (n_cols() + 15) / 16, groups = n_cols() / 4;
-    rows_.pairs = rows_.f16 = true;
-    rows_.chunks_per_pair = chunks;
-    values_f16_.assign(static_cast<std::size_t>(n_pairs * chunks * 16), 0);
-    fields_.assign(static_cast<std::size_t>(n_pairs * chunks * 4), 0);
-    for (std::int64_t r = 0; r < n_rows(); ++r) {
-      for (std::int64_t g = 0; g < groups; ++g) {
-        const std::int64_t chunk = r / 2 * chunks + g / 4;
-        for (int j = 0; j < 2; ++j) {
-          const int lane = static_cast<int>(g % 4) * 4 + static_cast<int>(r % 2) * 2 + j;
-          const auto i = static_cast<std::size_t>(r * rows_.values_per_row() + 2 * g + j);
-          values_f16_[static_cast<std::size_t>(chunk * 16 + lane)] = f32_to_f16(l.values[i]);
-          fields_[static_cast<std::size_t>(chunk * 4 + lane / 4)] |= static_cast<std::uint8_t>(l.indices[i] << (2 * (lane % 4)));
-        }
-      }
-    }
-    rows_.values = values_f16_.data();
-    rows_.fields = fields_.data();
-  }
-
   sparse::nm_kernels kernels_;
   std::string isa_;
+  bool pairs_ = false;
   sparse::nm_rows rows_;
   std::vector<std::uint8_t> fields_;
-  std::vector<std::uint16_t> values_f16_;
+  held_values values_;
 };
 
 }  // namespace
@@ -177,7 +154,7 @@ std::unique_ptr<compressed_linear> make_nm_linear(const compressed_weight& w, co
   const std::string_view isa = kernels.isa;
   const sparse::nm_kernels* native = isa == "avx512f" ? sparse::nm_avx512() : isa == "avx2" ? sparse::nm_avx2() : nullptr;
   if (native == nullptr) return std::make_unique<nm_linear>(w, "generic", values, sparse::nm_generic());
-  if (native == sparse::nm_avx512() && l.m == 4 && values == sparse_value_type::f16 && sparse::nm_avx512_pairs() != nullptr)
+  if (native == sparse::nm_avx512() && l.m == 4 && sparse::nm_avx512_pairs() != nullptr)
     return std::make_unique<nm_linear>(w, kernels.isa, values, *sparse::nm_avx512_pairs(), true);
   return std::make_unique<nm_linear>(w, kernels.isa, values, *native);
 }

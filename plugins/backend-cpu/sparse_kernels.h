@@ -12,32 +12,26 @@ namespace kick::cpu::sparse {
 // Tokens one kernel call multiplies; matvec splits more into groups of this many.
 constexpr std::int64_t k_max_tokens = 7;
 
-// An N:M layout with 2n = m <= 16, repacked: every 32 columns of a row hold exactly 16 values
+// An N:M layout with 2n = m <= 16 as the kernels read it: every 32 columns of a row hold exactly 16 values
 // (lane k of a 16-lane register is the value of group k / n). Each 32-column block has one word
 // of 2 * field_bits bytes with each lane's index in its group; lane k's index is bits
 // [lane_shift[k], + field_bits) of the little-endian word, read as a 32-bit word except for
 // field_bits = 4, where lane k reads 32-bit half (k & 1) of the 64-bit word. Lane k's column in
 // the block is lane_base[k] + index (the OR of the two: lane_base is a multiple of m).
 // A row's last block may be partial (n_cols % 32 columns, n_cols % 32 / 2 values); its unused
-// lanes hold index 0.
+// lanes' bits are not read. For 1:2 and 2:4 this is the layout's own packing (kick/formats.h),
+// so the layout's indices are used in place when n_cols is a multiple of 32; 4:8 and 8:16 (and
+// other widths) are repacked. Values are the layout's in place, or a converted copy.
 struct nm_rows {
   std::int32_t m = 4;
   std::int32_t field_bits = 2;               // 1, 2 or 4
   bool f16 = false;                          // values are f16 (else f32)
   const void* values = nullptr;              // [n_rows, n_cols / 2]
-  const std::uint8_t* fields = nullptr;      // [n_rows, field_bytes_per_row] + 8 bytes of padding
+  const std::uint8_t* fields = nullptr;      // [n_rows, field_bytes_per_row]
   std::int64_t n_cols = 0;
   std::int64_t field_bytes_per_row = 0;      // ceil(n_cols / 32) * 2 * field_bits
   std::int32_t lane_base[16] = {};
   std::int32_t lane_shift[16] = {};
-  // Row pairs (2:4 with f16 values on AVX-512, see nm_avx512_pairs): rows 2p and 2p + 1 are
-  // stored together, 16 columns at a time (the last chunk and a missing last row zero-padded):
-  // 16 values, lanes 4g + j from row 2p and 4g + 2 + j from row 2p + 1 (value j of the chunk's
-  // group g), and one 32-bit word with lane k's index in its group at bits [2k, 2k + 2).
-  // values: [n_pairs, chunks_per_pair, 16]; fields: [n_pairs, chunks_per_pair] words.
-  bool pairs = false;
-  std::int64_t chunks_per_pair = 0;  // ceil(n_cols / 16)
-
   std::int64_t values_per_row() const { return n_cols / 2; }
   float value(std::int64_t r, std::int64_t i) const {
     const std::int64_t at = r * values_per_row() + i;
@@ -64,12 +58,12 @@ struct nm_rows {
   }
 };
 
-// A bitmap layout as the kernels read it: the layout's bitmap and row offsets, values f32 (the
-// layout's) or f16 (a copy followed by 16 padding entries, so that a 16-lane load past a row's
-// last value stays inside).
+// A bitmap layout as the kernels read it: the layout's bitmap and row offsets, values f32 or f16
+// (the layout's own, or a converted copy). Kernels load a register of values past a row's last
+// one (inside the next row's) except within 16 values of the end of `values`.
 struct bitmap_rows {
   bool f16 = false;
-  const void* values = nullptr;                // [n_values] (+ 16 when f16)
+  const void* values = nullptr;                // [n_values]
   std::int64_t n_values = 0;
   const std::uint64_t* bitmap = nullptr;       // [n_rows, words_per_row]
   std::int64_t words_per_row = 0;
@@ -113,7 +107,7 @@ struct bitmap_kernels {
 nm_kernels nm_generic();
 const nm_kernels* nm_avx512();
 const nm_kernels* nm_avx2();
-const nm_kernels* nm_avx512_pairs();  // the row-pair form of 2:4 with f16 values
+const nm_kernels* nm_avx512_pairs();  // 2:4, two rows at a time (field_bits 2 only)
 bitmap_kernels bitmap_generic();
 const bitmap_kernels* bitmap_avx512();
 const bitmap_kernels* bitmap_avx512_vpopcntdq();  // what bitmap_avx512 is without AVX512_BW/VL/BITALG

@@ -18,7 +18,7 @@ const char* shader_suffix(linear_format f) {
 
 namespace {
 
-result<std::unique_ptr<linear_packer>> make_packer(const linear_weight& weight, value_type values, const std::string& what) {
+result<std::unique_ptr<linear_packer>> make_packer(const linear_weight& weight, sparse_storage values, const std::string& what) {
   if ((weight.dense == nullptr) == (weight.compressed == nullptr))
     return fail(status_code::invalid_argument, fmt::format("{}: a linear weight needs exactly one of a dense tensor and a compressed layout", what));
   if (weight.dense != nullptr) return make_dense_packer(*weight.dense, what);

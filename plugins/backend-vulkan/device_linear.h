@@ -14,12 +14,13 @@
 
 namespace kick::vk {
 
-// How nm/bitmap values are stored: f32 (exact) or f16 (half the bytes, rounded).
-enum class value_type { f32, f16 };
+// How nm/bitmap values are stored on the device: stored (the layout's own type: f16 for f16 values,
+// f32 for f32 and bf16 ones; exact), or f32 / f16 whatever the layout holds (f16 rounds f32 values).
+enum class sparse_storage { stored, f32, f16 };
 
 struct upload_options {
   std::uint64_t max_binding_bytes = 0;  // largest array of one part; 0 = the device's maxStorageBufferRange
-  value_type values = value_type::f32;
+  sparse_storage values = sparse_storage::stored;
 };
 
 // The device formats; each has shaders matvec_<name>, matmul_<name>, embed_<name>.

@@ -38,7 +38,7 @@ inline std::int64_t padded_cols(std::int64_t n_cols) { return (n_cols + 7) / 8 *
 // The packer of a dense tensor view (f32, f16, bf16, q8_0; 1-D or 2-D).
 result<std::unique_ptr<linear_packer>> make_dense_packer(const tensor_view& view, const std::string& what);
 // The packer of a checked sparse layout (nm, bitmap) of `w`; the weight must outlive it.
-result<std::unique_ptr<linear_packer>> make_sparse_packer(const compressed_weight& w, value_type values, const std::string& what);
+result<std::unique_ptr<linear_packer>> make_sparse_packer(const compressed_weight& w, sparse_storage values, const std::string& what);
 // The packer of a checked quantized layout (gq, nf4, int8o) of `w`; the weight must outlive it.
 result<std::unique_ptr<linear_packer>> make_quant_packer(const compressed_weight& w, const std::string& what);
 

@@ -5,6 +5,7 @@
 #include <bit>
 
 #include "kick/convert.h"
+#include "kick/format_codec.h"
 #include "linear_pack.h"
 
 namespace kick::vk {
@@ -74,7 +75,7 @@ class nm_packer final : public linear_packer {
         values.push(stored ? l_.values[at] : 0.0f);
         if (!stored) continue;
         const std::int64_t bit = (k / per_block_) * block_bits_ + (k % per_block_) * index_bits_;
-        index_row[bit / 32] |= static_cast<std::uint32_t>(l_.indices[at]) << (bit % 32);
+        index_row[bit / 32] |= nm_index(l_, w_.n_cols, r, k) << (bit % 32);
       }
     }
     part.arrays.push_back(std::move(values.words));
@@ -147,8 +148,10 @@ class bitmap_packer final : public linear_packer {
 
 }  // namespace
 
-result<std::unique_ptr<linear_packer>> make_sparse_packer(const compressed_weight& w, value_type values, const std::string& what) {
-  const bool f16 = values == value_type::f16;
+result<std::unique_ptr<linear_packer>> make_sparse_packer(const compressed_weight& w, sparse_storage values, const std::string& what) {
+  const sparse_values& held = std::holds_alternative<nm_sparse_layout>(w.layout) ? std::get<nm_sparse_layout>(w.layout).values
+                                                                                 : std::get<bitmap_sparse_layout>(w.layout).values;
+  const bool f16 = values == sparse_storage::f16 || (values == sparse_storage::stored && held.type == kick::value_type::f16);
   if (const auto* nm = std::get_if<nm_sparse_layout>(&w.layout)) {
     if (nm->m != 1 && nm->m != 2 && nm->m != 4 && nm->m != 8)
       return fail(status_code::unimplemented, fmt::format("{}: N:M sparsity {}:{}: the Vulkan kernels take M = 1, 2, 4 or 8", what, nm->n, nm->m));

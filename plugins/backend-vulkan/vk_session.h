@@ -18,7 +18,7 @@ struct session_options {
   std::string device;                  // "" (best), an index, or a name substring
   bool validation = false;             // Khronos validation layer; messages are logged as warnings
   std::uint64_t max_binding_bytes = 0; // 0 = the device's maxStorageBufferRange
-  value_type compressed_values = value_type::f32;  // how sparse values and quantization scales are stored
+  sparse_storage compressed_values = sparse_storage::stored;  // how sparse values are stored
 };
 
 class session {

@@ -25,11 +25,11 @@ class vulkan_backend final : public backend {
     if (*max_binding < 0) return fail(status_code::invalid_argument, fmt::format("parameter max_binding_mib is {}, accepted >= 0", *max_binding));
     auto values = params.get_string("compressed_values");
     if (!values) return fail(values.error());
-    if (*values != "f32" && *values != "f16") {
-      return fail(status_code::invalid_argument, fmt::format("parameter compressed_values is '{}', accepted f32 or f16", *values));
+    if (*values != "stored" && *values != "f32" && *values != "f16") {
+      return fail(status_code::invalid_argument, fmt::format("parameter compressed_values is '{}', accepted stored, f32 or f16", *values));
     }
     session_options options;
-    options.compressed_values = *values == "f16" ? value_type::f16 : value_type::f32;
+    options.compressed_values = *values == "f16" ? sparse_storage::f16 : *values == "f32" ? sparse_storage::f32 : sparse_storage::stored;
     options.device = *device;
     const char* env = std::getenv("KICK_VULKAN_VALIDATION");
     options.validation = *validation || (env != nullptr && std::string(env) == "1");

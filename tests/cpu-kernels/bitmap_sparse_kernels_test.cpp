@@ -17,22 +17,22 @@ using namespace kick::cpu;
 
 namespace {
 
+// Every kernel set with the layout's values stored as f32, f16 and bf16, each read as stored, as
+// f32 and as f16.
 void check_all_kernels(const compressed_weight& w) {
-  for (const kernel_set* kernels : sparse_testing::testable_kernel_sets()) {
-    for (sparse_value_type values : {sparse_value_type::f32, sparse_value_type::f16}) {
-      INFO(w.n_rows << "x" << w.n_cols << " on " << kernels->isa << ", " << sparse_testing::name_of(values) << " values");
-      auto lin = make_bitmap_linear(w, *kernels, values);
+  for (const sparse_testing::values_case& v : sparse_testing::all_values_cases()) {
+    const compressed_weight stored = sparse_testing::with_values(w, v.stored);
+    for (const kernel_set* kernels : sparse_testing::testable_kernel_sets()) {
+      INFO(w.n_rows << "x" << w.n_cols << " on " << kernels->isa << ", " << v.name() << " from " << value_type_name(v.stored));
+      auto lin = make_bitmap_linear(stored, *kernels, v.option);
       REQUIRE(lin != nullptr);
-      sparse_testing::check_sparse_layer(*lin, w, values,
-                                         std::string("bitmap ") + kernels->isa + " (" + sparse_testing::name_of(values) + " values)");
+      sparse_testing::check_sparse_layer(*lin, stored, v.f16(), std::string("bitmap ") + kernels->isa + " (" + v.name() + ")");
     }
-  }
-  // The AVX-512 kernels of CPUs without AVX512_BW/VL/BITALG, where this one has them too.
-  for (sparse_value_type values : {sparse_value_type::f32, sparse_value_type::f16}) {
-    auto lin = make_bitmap_linear_vpopcntdq(w, values);
+    // The AVX-512 kernels of CPUs without AVX512_BW/VL/BITALG, where this one has them too.
+    auto lin = make_bitmap_linear_vpopcntdq(stored, v.option);
     if (lin == nullptr) continue;
-    INFO(w.n_rows << "x" << w.n_cols << " on avx512f without bitalg, " << sparse_testing::name_of(values) << " values");
-    sparse_testing::check_sparse_layer(*lin, w, values, std::string("bitmap avx512f (") + sparse_testing::name_of(values) + " values)");
+    INFO(w.n_rows << "x" << w.n_cols << " on avx512f without bitalg, " << v.name() << " from " << value_type_name(v.stored));
+    sparse_testing::check_sparse_layer(*lin, stored, v.f16(), std::string("bitmap avx512f (") + v.name() + ")");
   }
 }
 
@@ -76,9 +76,13 @@ TEST_CASE("cpu kernels: bitmap layers run natively and count the bytes they read
   const auto& layout = std::get<bitmap_sparse_layout>(w->compressed->layout);
   auto native = make_compressed_linear(*w->compressed, best);
   REQUIRE(native);
-  CHECK((*native)->kernel_name() == std::string("bitmap ") + best.isa + " (f32 values)");
+  CHECK((*native)->kernel_name() == std::string("bitmap ") + best.isa + " (f32 values in place)");
   const auto index_bytes = static_cast<std::int64_t>(layout.bitmap.size() * 8 + layout.row_offsets.size() * 8);
   CHECK((*native)->bytes() == index_bytes + static_cast<std::int64_t>(layout.values.size()) * 4);
   auto half = make_bitmap_linear(*w->compressed, best, sparse_value_type::f16);
   CHECK(half->bytes() == index_bytes + static_cast<std::int64_t>(layout.values.size()) * 2);
+  CHECK(half->kernel_name() == std::string("bitmap ") + best.isa + " (f16 values converted)");
+  const compressed_weight f16_layout = sparse_testing::with_values(*w->compressed, value_type::f16);
+  auto stored = make_bitmap_linear(f16_layout, best);
+  CHECK(stored->kernel_name() == std::string("bitmap ") + best.isa + " (f16 values in place)");
 }

@@ -40,14 +40,17 @@ compressed_weight pruned_nm(std::int64_t rows, std::int64_t cols, int n, int m, 
   return compressed_weight{rows, cols, std::move(*layout)};
 }
 
+// Every kernel set with the layout's values stored as f32, f16 and bf16, each read as stored, as
+// f32 and as f16.
 void check_all_kernels(const compressed_weight& w, int n, int m) {
   const std::string pattern = "nm " + std::to_string(n) + ":" + std::to_string(m) + " ";
   for (const kernel_set* kernels : sparse_testing::testable_kernel_sets()) {
-    for (sparse_value_type values : {sparse_value_type::f32, sparse_value_type::f16}) {
-      INFO(pattern << w.n_rows << "x" << w.n_cols << " on " << kernels->isa << ", " << sparse_testing::name_of(values) << " values");
-      auto lin = make_nm_linear(w, *kernels, values);
+    for (const sparse_testing::values_case& v : sparse_testing::all_values_cases()) {
+      const compressed_weight stored = sparse_testing::with_values(w, v.stored);
+      INFO(pattern << w.n_rows << "x" << w.n_cols << " on " << kernels->isa << ", " << v.name() << " from " << value_type_name(v.stored));
+      auto lin = make_nm_linear(stored, *kernels, v.option);
       REQUIRE(lin != nullptr);
-      sparse_testing::check_sparse_layer(*lin, w, values, pattern + kernels->isa + " (" + sparse_testing::name_of(values));
+      sparse_testing::check_sparse_layer(*lin, stored, v.f16(), pattern + kernels->isa + " (" + v.name());
     }
   }
 }
@@ -78,12 +81,25 @@ TEST_CASE("cpu kernels: N:M layers are native for 2n = m <= 16 and generic other
   REQUIRE(two_four);
   auto native = make_compressed_linear(*two_four->compressed, best);
   REQUIRE(native);
-  CHECK((*native)->kernel_name() == std::string("nm 2:4 ") + best.isa + " (f32 values, 2-bit indices)");
-  // f32 values are read from the layout in place: bytes = values + 2-bit indices.
+  const std::string pairs = best.isa == std::string("avx512f") ? ", row pairs)" : ")";
+  CHECK((*native)->kernel_name() == std::string("nm 2:4 ") + best.isa + " (f32 values in place, 2-bit indices in place" + pairs);
+  // Values and indices are read from the layout in place: bytes = values + 2-bit indices.
   CHECK((*native)->bytes() == 16 * 64 * 4 + 16 * 4 * 4);
   auto half = make_nm_linear(*two_four->compressed, best, sparse_value_type::f16);
   REQUIRE(half != nullptr);
-  CHECK(half->bytes() == 16 * 64 * 2 + 16 * 4 * 4);  // 4.5 bits per weight: f16 dense needs 16
+  CHECK(half->bytes() == 16 * 64 * 2 + 16 * 4 * 4);  // 9 bits per weight: f16 dense needs 16
+  CHECK(half->kernel_name().find("f16 values converted") != std::string::npos);
+  // A layout of an f16 model: its own f16 values, nothing converted.
+  const compressed_weight f16_layout = sparse_testing::with_values(*two_four->compressed, value_type::f16);
+  auto stored = make_nm_linear(f16_layout, best);
+  REQUIRE(stored != nullptr);
+  CHECK(stored->kernel_name() == std::string("nm 2:4 ") + best.isa + " (f16 values in place, 2-bit indices in place" + pairs);
+  // 4:8 indices (4 bits each in the layout) are repacked into the kernels' lane order.
+  auto four_eight = make_synthetic_weight("4:8", 16, 128, 1);
+  REQUIRE(four_eight);
+  auto repacked = make_nm_linear(*four_eight->compressed, best);
+  REQUIRE(repacked != nullptr);
+  CHECK(repacked->kernel_name().find("4-bit indices repacked") != std::string::npos);
 
   for (auto [n, m] : {std::pair{1, 4}, {3, 4}, {16, 32}}) {
     INFO(n << ":" << m);

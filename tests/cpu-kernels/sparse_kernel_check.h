@@ -30,13 +30,35 @@ namespace kick::cpu::sparse_testing {
 
 using testing::testable_kernel_sets;
 
-inline const char* name_of(sparse_value_type values) { return values == sparse_value_type::f16 ? "f16" : "f32"; }
+// One way of holding a sparse layer's values: the layout's value type and the backend option.
+struct values_case {
+  value_type stored;
+  sparse_value_type option;
+  // The values the kernels read: f16 or f32 (bf16 is widened), and whether in place.
+  bool f16() const { return option == sparse_value_type::f16 || (option == sparse_value_type::stored && stored == value_type::f16); }
+  bool in_place() const { return stored == (f16() ? value_type::f16 : value_type::f32); }
+  std::string name() const { return std::string(f16() ? "f16" : "f32") + " values" + (in_place() ? " in place" : " converted"); }
+};
+
+// Every layout value type with every option.
+inline std::vector<values_case> all_values_cases() {
+  std::vector<values_case> out;
+  for (value_type stored : {value_type::f32, value_type::f16, value_type::bf16})
+    for (sparse_value_type option : {sparse_value_type::stored, sparse_value_type::f32, sparse_value_type::f16}) out.push_back({stored, option});
+  return out;
+}
+
+// `w` with its sparse values converted to `type`.
+inline compressed_weight with_values(compressed_weight w, value_type type) {
+  convert_sparse_values(w.layout, type);
+  return w;
+}
 
 // The weights the kernels multiply.
-inline std::vector<float> expected_weights(const compressed_weight& w, sparse_value_type values) {
+inline std::vector<float> expected_weights(const compressed_weight& w, bool f16) {
   std::vector<float> dense(static_cast<std::size_t>(w.n_rows * w.n_cols));
   densify(w, dense.data());
-  if (values == sparse_value_type::f16) {
+  if (f16) {
     for (float& v : dense) v = f16_to_f32(f32_to_f16(v));
   }
   return dense;
@@ -47,12 +69,11 @@ inline bool same_bits(const float* a, const float* b, std::int64_t n) {
 }
 
 // Checks `lin` (built on `kernels` for `w`), whose kernel name must contain `name_part`.
-inline void check_sparse_layer(const compressed_linear& lin, const compressed_weight& w, sparse_value_type values,
-                               const std::string& name_part) {
+inline void check_sparse_layer(const compressed_linear& lin, const compressed_weight& w, bool f16, const std::string& name_part) {
   const std::int64_t rows = w.n_rows, cols = w.n_cols;
   INFO("kernel " << lin.kernel_name());
   CHECK(lin.kernel_name().find(name_part) != std::string::npos);
-  const std::vector<float> dense = expected_weights(w, values);
+  const std::vector<float> dense = expected_weights(w, f16);
 
   std::vector<float> decoded(static_cast<std::size_t>(rows * cols), std::numeric_limits<float>::quiet_NaN());
   lin.decode_rows(0, rows, decoded.data());

@@ -19,7 +19,7 @@ using kick::compressed_weight;
 using nlohmann::json;
 
 const char* const k_variants[] = {"nm-2:4", "nm-1:2", "bitmap", "quant-2", "quant-3-act-order", "quant-4", "quant-8",
-                                  "nf4", "nf4-double", "int8", "int8-no-outliers"};
+                                  "nf4", "nf4-double", "int8", "int8-no-outliers", "nm-2:4-f16", "bitmap-bf16"};
 
 // Writes one layer P = "layer.<i>" per variant with its descriptors in __metadata__.
 std::filesystem::path write_layers(const std::filesystem::path& file, const std::vector<compressed_weight>& weights) {
@@ -74,6 +74,10 @@ TEST_CASE("every layout survives safetensors write and read bit-identically", "[
   CHECK(f->find("layer.8.absmax2") != nullptr);
   CHECK(f->find("layer.7.absmax2") == nullptr);
   CHECK(f->find("layer.0.nm_indices")->dtype_name == "U8");
+  CHECK(f->find("layer.0.nm_indices")->shape == std::vector<std::int64_t>{5, 2});  // 8 kept values x 2 bits per row
+  CHECK(f->find("layer.0.nm_values")->dtype_name == "F32");
+  CHECK(f->find("layer.11.nm_values")->dtype_name == "F16");  // sparse values keep their precision
+  CHECK(f->find("layer.12.values")->dtype_name == "BF16");
   CHECK(f->find("layer.2.bitmap")->dtype_name == "U64");
   CHECK(f->find("layer.5.qweight")->shape == std::vector<std::int64_t>{4, 12});  // 96 columns x 4 bits / 32
   CHECK(f->find("layer.9.q")->dtype_name == "I8");
@@ -199,12 +203,21 @@ TEST_CASE("malformed layout tensors are refused naming the file and tensor", "[e
       {"nm-2:4", [](auto&, json& d) { d["format"] = "sparse-xyz"; }, {"layer.0", "sparse-xyz"}},
       {"nm-2:4", [](auto&, json& d) { d["shape"] = json::array({5}); }, {"layer.0", "'shape'"}},
       {"nm-2:4",
-       [](auto& t, json&) {  // indices out of order: check_layout refuses
+       [](auto& t, json&) {  // the first group's two 2-bit indices swapped: out of order, check_layout refuses
          auto& idx = named(t, "layer.0.nm_indices");
          idx.owned.assign(idx.data.begin(), idx.data.end());
-         std::swap(idx.owned[0], idx.owned[1]);
+         const auto b = std::to_integer<unsigned>(idx.owned[0]);
+         idx.owned[0] = std::byte{static_cast<unsigned char>((b & 0xf0u) | ((b >> 2) & 3u) | (b & 3u) << 2)};
        },
        {"layer.0", "out of order"}},
+      {"nm-2:4",
+       [](auto& t, json&) {  // one byte per index, as kick wrote them before plugin API 5
+         auto& idx = named(t, "layer.0.nm_indices");
+         idx.owned.assign(static_cast<std::size_t>(5 * 8), std::byte{0});
+         idx.shape = {5, 8};
+       },
+       {"'layer.0.nm_indices'", "one byte per index", "compress the model again"}},
+      {"nm-2:4", [](auto& t, json&) { named(t, "layer.0.nm_values").dtype_name = "I32"; }, {"'layer.0.nm_values'", "dtype I32", "F16"}},
       {"bitmap",
        [](auto& t, json&) {  // a row offset that disagrees with the bitmap
          auto& off = named(t, "layer.0.row_offsets");

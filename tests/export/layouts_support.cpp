@@ -15,6 +15,10 @@ bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
 }
 
+bool same_bits(const sparse_values& a, const sparse_values& b) {
+  return a.type == b.type && same_bits(a.f32, b.f32) && same_bits(a.bits16, b.bits16);
+}
+
 std::vector<float> random_floats(std::mt19937_64& rng, std::size_t n, float lo, float hi) {
   std::uniform_real_distribution<float> u(lo, hi);
   std::vector<float> v(n);
@@ -49,8 +53,8 @@ group_quant_layout random_quant(std::mt19937_64& rng, std::int64_t rows, std::in
 compressed_weight random_layout(const std::string& variant, std::uint64_t seed) {
   std::mt19937_64 rng(seed);
   compressed_weight w;
-  if (variant == "nm-2:4" || variant == "nm-1:2") {
-    const std::int32_t n = variant == "nm-2:4" ? 2 : 1, m = variant == "nm-2:4" ? 4 : 2;
+  if (variant.starts_with("nm-2:4") || variant == "nm-1:2") {
+    const std::int32_t n = variant.starts_with("nm-2:4") ? 2 : 1, m = variant.starts_with("nm-2:4") ? 4 : 2;
     w.n_rows = 5;
     w.n_cols = 16;
     std::vector<float> dense = random_floats(rng, 5 * 16, -1.0f, 1.0f);
@@ -58,14 +62,16 @@ compressed_weight random_layout(const std::string& variant, std::uint64_t seed) 
       for (std::int32_t k = n; k < m; ++k) dense[g * m + static_cast<std::size_t>((k + g) % m)] = 0.0f;
     auto nm = encode_nm(matrix_f32{dense.data(), 5, 16, 16}, n, m);
     if (!nm) throw std::runtime_error(nm.error().message());
+    if (variant == "nm-2:4-f16") nm->values.convert_to(value_type::f16);
     w.layout = std::move(*nm);
-  } else if (variant == "bitmap") {
+  } else if (variant == "bitmap" || variant == "bitmap-bf16") {
     w.n_rows = 3;
     w.n_cols = 100;  // not a multiple of 64: a partial last word
     std::vector<float> dense = random_floats(rng, 300, -1.0f, 1.0f);
     for (float& x : dense)
       if (std::abs(x) < 0.6f) x = 0.0f;
     w.layout = encode_bitmap(matrix_f32{dense.data(), 3, 100, 100});
+    if (variant == "bitmap-bf16") convert_sparse_values(w.layout, value_type::bf16);
   } else if (variant.starts_with("quant-")) {
     w.n_rows = 4;
     w.n_cols = 96;

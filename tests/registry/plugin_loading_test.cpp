@@ -14,7 +14,7 @@ using kick::test::write_file;
 
 std::string manifest_text(const std::string& name, const std::string& version = "0.1.0") {
   return "[plugin]\nname = \"" + name + "\"\nkind = \"backend\"\nlibrary = \"libkick-backend-" + name +
-         ".so\"\napi = 4\nversion = \"" + version + "\"\ndescription = \"test double\"\n";
+         ".so\"\napi = 5\nversion = \"" + version + "\"\ndescription = \"test double\"\n";
 }
 
 // A plugin directory holding one fake library (copied under `file_name`) and its manifest.

@@ -15,7 +15,7 @@ const char* k_good = R"(
 name = "demo"
 kind = "backend"
 library = "libkick-backend-demo.so"
-api = 4
+api = 5
 version = "1.2.3"
 description = "a demo"
 
@@ -82,12 +82,12 @@ TEST_CASE("plugin manifest errors name the file and the key", "[unit][registry]"
     CHECK_THAT(e, Catch::Contains("did you mean 'description'"));
   }
   SECTION("wrong type") {
-    const std::string e = error_of(replace(k_good, "api = 4", "api = \"one\""));
+    const std::string e = error_of(replace(k_good, "api = 5", "api = \"one\""));
     CHECK_THAT(e, Catch::Contains("plugin.api"));
     CHECK_THAT(e, Catch::Contains("expected an integer, got string"));
   }
   SECTION("api version mismatch") {
-    CHECK_THAT(error_of(replace(k_good, "api = 4", "api = 7")), Catch::Contains("manifest api 7 != host plugin API 4"));
+    CHECK_THAT(error_of(replace(k_good, "api = 5", "api = 7")), Catch::Contains("manifest api 7 != host plugin API 5"));
   }
   SECTION("unknown kind") {
     CHECK_THAT(error_of(replace(k_good, "kind = \"backend\"", "kind = \"backnd\"")), Catch::Contains("did you mean 'backend'"));

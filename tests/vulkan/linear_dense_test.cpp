@@ -104,7 +104,7 @@ TEST_CASE("vulkan linear: a dense weight the kernels cannot take is an error nam
   auto none = vk::device_linear::upload(*env.pool, linear_weight{}, {}, "blk.4.attn_q");
   REQUIRE_FALSE(none);
   CHECK_THAT(none.error().message(), Catch::Contains("blk.4.attn_q"));
-  auto wide = vk::device_linear::upload(*env.pool, linear_weight{&view, nullptr}, vk::upload_options{16, vk::value_type::f32}, "output");
+  auto wide = vk::device_linear::upload(*env.pool, linear_weight{&view, nullptr}, vk::upload_options{16, vk::sparse_storage::f32}, "output");
   REQUIRE_FALSE(wide);
   CHECK_THAT(wide.error().message(), Catch::Contains("output"));
   CHECK(kick::test::vulkan_validation_messages() == 0);

@@ -71,9 +71,18 @@ TEST_CASE("vulkan linear: N:M sparse weights 1:2, 2:4 and 4:8", "[vulkan][linear
   const vk::device_linear parts = rig.upload(linear_weight{nullptr, &cw}, 1024);
   CHECK(parts.n_parts() > 5);
   test::check_linear(rig, parts, dense, {1, 37});
-  const vk::device_linear half = rig.upload(linear_weight{nullptr, &cw}, 0, vk::value_type::f16);
+  const vk::device_linear half = rig.upload(linear_weight{nullptr, &cw}, 0, vk::sparse_storage::f16);
   CHECK(half.format_name() == "nm 2:4 f16 values");
   test::check_linear(rig, half, dense, {1, 37}, test::k_f16_values_tolerance);
+  // A layout of an f16 model (f16 values): stored as f16 by default, its weights exactly.
+  compressed_weight cw16 = cw;
+  convert_sparse_values(cw16.layout, kick::value_type::f16);
+  std::vector<float> dense16(dense.size());
+  densify(cw16, dense16.data());
+  const vk::device_linear stored16 = rig.upload(linear_weight{nullptr, &cw16});
+  CHECK(stored16.format_name() == "nm 2:4 f16 values");
+  test::check_exact_decode(rig, stored16, dense16);
+  test::check_linear(rig, stored16, dense16, {1, 37});
   CHECK(kick::test::vulkan_validation_messages() == 0);
 }
 
@@ -96,7 +105,7 @@ TEST_CASE("vulkan linear: bitmap sparse weights at 50 % and 90 % with an all-zer
   const vk::device_linear parts = rig.upload(linear_weight{nullptr, &cw}, 1024);
   CHECK(parts.n_parts() > 5);
   test::check_linear(rig, parts, dense, {1, 37});
-  const vk::device_linear half = rig.upload(linear_weight{nullptr, &cw}, 0, vk::value_type::f16);
+  const vk::device_linear half = rig.upload(linear_weight{nullptr, &cw}, 0, vk::sparse_storage::f16);
   test::check_linear(rig, half, dense, {1, 37}, test::k_f16_values_tolerance);
   CHECK(kick::test::vulkan_validation_messages() == 0);
 }
@@ -106,7 +115,7 @@ TEST_CASE("vulkan linear: a bad sparse layout is an error naming the tensor", "[
   std::vector<float> dense = nm_matrix(4, 8, 2, 4, 41);
   auto layout = encode_nm(view_of(dense, 4, 8), 2, 4);
   REQUIRE(layout);
-  layout->values.pop_back();
+  layout->values.f32.pop_back();
   const compressed_weight bad{4, 8, *layout};
   auto w = vk::device_linear::upload(*env.pool, linear_weight{nullptr, &bad}, {}, "blk.0.ffn_gate");
   REQUIRE_FALSE(w);

@@ -38,7 +38,7 @@ class linear_rig {
     dummy_ = *dummy;
   }
 
-  vk::device_linear upload(const linear_weight& w, std::uint64_t max_binding_bytes = 0, vk::value_type values = vk::value_type::f32) {
+  vk::device_linear upload(const linear_weight& w, std::uint64_t max_binding_bytes = 0, vk::sparse_storage values = vk::sparse_storage::stored) {
     auto d = vk::device_linear::upload(*env_.pool, w, vk::upload_options{max_binding_bytes, values}, "test weight");
     if (!d) FAIL(d.error().message());
     return std::move(*d);

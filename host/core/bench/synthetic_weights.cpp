@@ -142,7 +142,8 @@ const std::vector<std::string>& kernel_format_names() {
   return names;
 }
 
-result<synthetic_weight> make_synthetic_weight(const std::string& format, std::int64_t n_rows, std::int64_t n_cols, std::uint32_t seed) {
+result<synthetic_weight> make_synthetic_weight(const std::string& format, std::int64_t n_rows, std::int64_t n_cols, std::uint32_t seed,
+                                               value_type sparse_values) {
   const auto& names = kernel_format_names();
   if (std::find(names.begin(), names.end(), format) == names.end()) {
     return fail(status_code::invalid_argument, fmt::format("unknown kernel format '{}' (known: {})", format, fmt::join(names, ", ")));
@@ -183,6 +184,7 @@ result<synthetic_weight> make_synthetic_weight(const std::string& format, std::i
     as_compressed(quantize_int8_outliers(w, n_rows, n_cols));
   }
   if (s.compressed) {
+    convert_sparse_values(s.compressed->layout, sparse_values);
     if (status st = check_layout(*s.compressed); !st.ok()) return fail(st.with_context(format));
   }
   return s;

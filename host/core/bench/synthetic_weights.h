@@ -31,7 +31,9 @@ struct synthetic_weight {
 };
 
 // invalid_argument names an unknown format or a shape the format cannot take (N:M needs
-// n_cols % m == 0, q8_0 n_cols % 32 == 0).
-result<synthetic_weight> make_synthetic_weight(const std::string& format, std::int64_t n_rows, std::int64_t n_cols, std::uint32_t seed);
+// n_cols % m == 0, q8_0 n_cols % 32 == 0). Sparse formats hold their values as `sparse_values`
+// (f16: as `kickhost compress` keeps them for an f16 model).
+result<synthetic_weight> make_synthetic_weight(const std::string& format, std::int64_t n_rows, std::int64_t n_cols, std::uint32_t seed,
+                                               value_type sparse_values = value_type::f32);
 
 }  // namespace kick

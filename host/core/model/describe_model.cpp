@@ -47,7 +47,8 @@ std::string layout_summary(const compressed_weight& w) {
   std::string detail = std::visit(
       [](const auto& l) -> std::string {
         using L = std::decay_t<decltype(l)>;
-        if constexpr (std::is_same_v<L, nm_sparse_layout>) return fmt::format(" {}:{}", l.n, l.m);
+        if constexpr (std::is_same_v<L, nm_sparse_layout>) return fmt::format(" {}:{} {} values", l.n, l.m, value_type_name(l.values.type));
+        else if constexpr (std::is_same_v<L, bitmap_sparse_layout>) return fmt::format(" {} values", value_type_name(l.values.type));
         else if constexpr (std::is_same_v<L, group_quant_layout>)
           return fmt::format(" {}-bit g{}{}{}", l.bits, l.group_size, l.g_idx.empty() ? "" : " act-order",
                              l.input_scale.empty() ? "" : " scaled");

@@ -28,6 +28,14 @@ void add(std::vector<safetensors_out_tensor>& out, const std::string& prefix, co
 
 std::int64_t size_of(const auto& v) { return static_cast<std::int64_t>(v.size()); }
 
+const char* dtype_name_of(value_type t) { return t == value_type::f32 ? "F32" : t == value_type::f16 ? "F16" : "BF16"; }
+
+void add_values(std::vector<safetensors_out_tensor>& out, const std::string& prefix, const char* suffix, std::vector<std::int64_t> shape,
+                const sparse_values& v) {
+  if (v.type == value_type::f32) add(out, prefix, suffix, "F32", std::move(shape), v.f32);
+  else add(out, prefix, suffix, dtype_name_of(v.type), std::move(shape), v.bits16);
+}
+
 // ---- reading ------------------------------------------------------------------------------------
 
 // Reads the descriptor's scalar fields, with errors naming `where`, the layer and the key.
@@ -97,6 +105,23 @@ class tensor_reader {
 
   bool has(const char* suffix) const { return find_(fmt::format("{}.{}", prefix_, suffix)).tensor != nullptr; }
 
+  // Sparse values: an F32, F16 or BF16 tensor of the given shape (any 1-D length up to
+  // max_length when shape is null), kept in its own precision.
+  status read_values(const char* suffix, const std::vector<std::int64_t>* shape, std::int64_t max_length, sparse_values& out) const {
+    const std::string name = fmt::format("{}.{}", prefix_, suffix);
+    const found_tensor f = find_(name);
+    if (f.tensor == nullptr) return fail(status_code::not_found, fmt::format("{}: tensor '{}' is missing", f.file, name));
+    const std::string& type = f.tensor->dtype_name;
+    if (type != "F32" && type != "F16" && type != "BF16")
+      return fail(status_code::invalid_argument, fmt::format("{}: tensor '{}' has dtype {}, expected F32, F16 or BF16", f.file, name, type));
+    if (shape == nullptr && (f.tensor->shape.size() != 1 || f.tensor->shape[0] > max_length))
+      return fail(status_code::invalid_argument, fmt::format("{}: tensor '{}' has shape {}, expected one dimension of at most {}",
+                                                             f.file, name, detail::format_shape(f.tensor->shape), max_length));
+    out.type = type == "F32" ? value_type::f32 : type == "F16" ? value_type::f16 : value_type::bf16;
+    if (out.type == value_type::f32) return copy(f, name, type.c_str(), shape, out.f32);
+    return copy(f, name, type.c_str(), shape, out.bits16);
+  }
+
  private:
   template <class T>
   status copy(const found_tensor& f, const std::string& name, const char* dtype_name, const std::vector<std::int64_t>* shape,
@@ -139,11 +164,11 @@ result<std::vector<safetensors_out_tensor>> layout_tensors(const compressed_weig
           return false;
         } else if constexpr (std::is_same_v<L, nm_sparse_layout>) {
           const std::int64_t per_row = rows > 0 ? size_of(l.values) / rows : 0;
-          add(out, prefix, "nm_values", "F32", {rows, per_row}, l.values);
-          add(out, prefix, "nm_indices", "U8", {rows, per_row}, l.indices);
+          add_values(out, prefix, "nm_values", {rows, per_row}, l.values);
+          add(out, prefix, "nm_indices", "U8", {rows, nm_index_bytes_per_row(l, w.n_cols)}, l.indices);
         } else if constexpr (std::is_same_v<L, bitmap_sparse_layout>) {
           add(out, prefix, "bitmap", "U64", {rows, l.words_per_row}, l.bitmap);
-          add(out, prefix, "values", "F32", {size_of(l.values)}, l.values);
+          add_values(out, prefix, "values", {size_of(l.values)}, l.values);
           add(out, prefix, "row_offsets", "I64", {size_of(l.row_offsets)}, l.row_offsets);
         } else if constexpr (std::is_same_v<L, group_quant_layout>) {
           add(out, prefix, "qweight", "U32", {rows, l.words_per_row}, l.packed);
@@ -222,15 +247,22 @@ result<compressed_weight> layout_from_tensors(const tensor_finder& find, const s
     l.n = static_cast<std::int32_t>(n);
     l.m = static_cast<std::int32_t>(m);
     const std::vector<std::int64_t> shape = {rows, cols / m * n};
-    KICK_TRY(t.read("nm_values", "F32", shape, l.values));
-    KICK_TRY(t.read("nm_indices", "U8", shape, l.indices));
+    KICK_TRY(t.read_values("nm_values", &shape, 0, l.values));
+    const std::int64_t index_bytes = nm_index_bytes_per_row(l, cols);
+    // Before plugin API 5 every index had a byte of its own ([rows, cols/m*n]).
+    if (const found_tensor f = find(prefix + ".nm_indices"); f.tensor != nullptr && index_bytes != shape[1] && f.tensor->shape == shape)
+      return fail(status_code::invalid_argument,
+                  fmt::format("{}: tensor '{}.nm_indices' holds one byte per index, the layout of kick before plugin API 5; "
+                              "compress the model again with this kick (indices are now packed {} bits each)",
+                              f.file, prefix, nm_index_bits(l.m)));
+    KICK_TRY(t.read("nm_indices", "U8", {rows, index_bytes}, l.indices));
     w.layout = std::move(l);
   } else if (format == "sparse-bitmap") {
     bitmap_sparse_layout l;
     l.words_per_row = (cols + 63) / 64;
     KICK_TRY(t.read("bitmap", "U64", {rows, l.words_per_row}, l.bitmap));
     KICK_TRY(t.read("row_offsets", "I64", {rows + 1}, l.row_offsets));
-    KICK_TRY(t.read_vector("values", "F32", rows * cols, l.values));
+    KICK_TRY(t.read_values("values", nullptr, rows * cols, l.values));
     w.layout = std::move(l);
   } else if (format == "quant-group") {
     group_quant_layout l;

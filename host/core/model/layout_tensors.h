@@ -1,8 +1,10 @@
 // The mapping between a compressed linear layer (kick/formats.h) and named, typed safetensors
 // tensors plus a small JSON descriptor of its scalars. For a layer prefix P (for example
 // "model.layers.3.mlp.down_proj"):
-//   sparse-nm     P.nm_values F32 [rows, cols/m*n], P.nm_indices U8 [rows, cols/m*n]
-//   sparse-bitmap P.bitmap U64 [rows, ceil(cols/64)], P.values F32 [nnz], P.row_offsets I64 [rows+1]
+//   sparse-nm     P.nm_values F32|F16|BF16 [rows, cols/m*n],
+//                 P.nm_indices U8 [rows, ceil(cols/m*n * nm_index_bits(m) / 8)] (packed index fields)
+//   sparse-bitmap P.bitmap U64 [rows, ceil(cols/64)], P.values F32|F16|BF16 [nnz], P.row_offsets I64 [rows+1]
+// (sparse values are saved in their value_type: f16/bf16 for a layer of a 16-bit model)
 //   quant-group   P.qweight U32 [rows, ceil(cols*bits/32)], P.scales F32 [rows, n_groups],
 //                 P.zeros F32 [rows, n_groups], optional P.g_idx I32 [cols], P.input_scale F32 [cols]
 //   nf4           P.nf4_codes U8 [ceil(rows*cols/2)], P.absmax F32 [n_blocks] (always the decoded

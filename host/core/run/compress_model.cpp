@@ -48,6 +48,18 @@ void release_replaced_weight(const loaded_model& model, const tensor_view& view)
   for (const auto& file : model.files) release_mapped_pages(*file, bytes);
 }
 
+// The precision a sparse layout replacing a linear layer keeps its values in: the layer's own
+// when it is f16 or bf16 (or a sparse layout's), f32 otherwise.
+value_type source_value_type(const layer_tensors& layer, std::size_t slot) {
+  if (const compressed_weight* c = layer.compressed[slot]) {
+    if (const auto* nm = std::get_if<nm_sparse_layout>(&c->layout)) return nm->values.type;
+    if (const auto* bitmap = std::get_if<bitmap_sparse_layout>(&c->layout)) return bitmap->values.type;
+    return value_type::f32;
+  }
+  const dtype type = layer.linear(static_cast<linear_slot>(slot)).type;
+  return type == dtype::f16 ? value_type::f16 : type == dtype::bf16 ? value_type::bf16 : value_type::f32;
+}
+
 // Compresses one linear layer whose current f32 values are `values` [rows, cols]; afterwards
 // `values` holds the compressed layer densified, and the model's view points at the result.
 result<nlohmann::json> compress_layer(loaded_model& model, std::size_t block, std::size_t slot, method& m,
@@ -58,7 +70,7 @@ result<nlohmann::json> compress_layer(loaded_model& model, std::size_t block, st
   auto output = m.compress(info, matrix_f32{values.data(), n_rows, n_cols, n_cols}, stats);
   if (!output) return std::unexpected(output.error().with_context(info.name));
   const double seconds = seconds_since(started);
-  auto checked = check_method_output(info.name, n_rows, n_cols, *output, values);
+  auto checked = check_method_output(info.name, n_rows, n_cols, *output, values, source_value_type(model.view.layers[block], slot));
   if (!checked) return std::unexpected(checked.error());
   auto compressed = std::make_unique<compressed_weight>(std::move(checked->weight));
   const bool dense = std::holds_alternative<dense_layout>(compressed->layout);
@@ -111,7 +123,7 @@ result<std::vector<std::vector<std::int32_t>>> draw_calibration(const calibratio
 }  // namespace
 
 result<checked_layer> check_method_output(const std::string& layer, std::int64_t n_rows, std::int64_t n_cols, method_output& output,
-                                          std::span<float> values) {
+                                          std::span<float> values, value_type sparse_values) {
   checked_layer out;
   out.weight = compressed_weight{n_rows, n_cols, std::move(output.layout)};
   const bool dense = std::holds_alternative<dense_layout>(out.weight.layout);
@@ -119,6 +131,7 @@ result<checked_layer> check_method_output(const std::string& layer, std::int64_t
     return fail(status_code::internal,
                 fmt::format("{}: the method returned a malformed {} layout: {}", layer, layout_name(out.weight.layout), st.message()));
   }
+  convert_sparse_values(out.weight.layout, sparse_values);
   if (!dense) densify(out.weight, values.data());
   std::int64_t non_finite = 0;
   for (float v : values) {

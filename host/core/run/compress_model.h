@@ -54,11 +54,12 @@ struct checked_layer {
   std::int64_t zeros = 0;         // exact zeros in the densified layer
 };
 
-// Checks the layout (check_layout: a malformed one is an internal error naming `layer`),
+// Checks the layout (check_layout: a malformed one is an internal error naming `layer`), rounds
+// a sparse layout's values to `sparse_values` (the precision of the layer the method replaced),
 // densifies it into `values` unless it is dense, refuses NaN/Inf (failed_precondition), and
 // counts zeros.
 result<checked_layer> check_method_output(const std::string& layer, std::int64_t n_rows, std::int64_t n_cols, method_output& output,
-                                          std::span<float> values);
+                                          std::span<float> values, value_type sparse_values);
 
 calibration_options resolve_calibration(const plugin_manifest& method_manifest, const calibration_settings& settings);
 

@@ -14,7 +14,7 @@
 #include "kick/status.h"
 
 // Bumped on every change to the headers under plugin-api/include/kick.
-#define KICK_ABI_VERSION 4
+#define KICK_ABI_VERSION 5
 
 #define KICK_ABI_STRINGIFY_(x) #x
 #define KICK_ABI_STRINGIFY(x) KICK_ABI_STRINGIFY_(x)

@@ -47,6 +47,27 @@ inline std::int64_t quant_group_of(const group_quant_layout& q, std::int64_t col
   return q.g_idx.empty() ? col / q.group_size : q.g_idx[static_cast<std::size_t>(col)];
 }
 
+// ---- N:M index fields --------------------------------------------------------------------------
+
+// Bytes of one row's packed index fields (kick/formats.h nm_sparse_layout).
+inline std::int64_t nm_index_bytes_per_row(const nm_sparse_layout& l, std::int64_t n_cols) {
+  return (n_cols / l.m * l.n * nm_index_bits(l.m) + 7) / 8;
+}
+
+// The index in its group of kept value k of row r.
+inline std::uint32_t nm_index(const nm_sparse_layout& l, std::int64_t n_cols, std::int64_t r, std::int64_t k) {
+  const int bits = nm_index_bits(l.m);
+  const std::uint8_t byte = l.indices[static_cast<std::size_t>(r * nm_index_bytes_per_row(l, n_cols) + k * bits / 8)];
+  return (byte >> (k * bits % 8)) & ((1u << bits) - 1u);
+}
+
+// Writes an index into zero-initialised fields (l.indices sized n_rows * nm_index_bytes_per_row).
+inline void set_nm_index(nm_sparse_layout& l, std::int64_t n_cols, std::int64_t r, std::int64_t k, std::uint32_t index) {
+  const int bits = nm_index_bits(l.m);
+  l.indices[static_cast<std::size_t>(r * nm_index_bytes_per_row(l, n_cols) + k * bits / 8)] |=
+      static_cast<std::uint8_t>(index << (k * bits % 8));
+}
+
 // ---- NF4 ----------------------------------------------------------------------------------------
 
 // The nearest NF4 code of a value already scaled into [-1, 1]; a value exactly on a midpoint goes
@@ -108,13 +129,17 @@ inline status check_layout(const compressed_weight& w) {
             return fail(status_code::invalid_argument, detail::format("bad N:M pattern {}:{}", l.n, l.m));
           if (cols % l.m != 0)
             return fail(status_code::invalid_argument, detail::format("{} columns are not a multiple of M = {}", cols, l.m));
-          const std::int64_t kept = rows * (cols / l.m) * l.n;
-          if (status s = detail::size_is("values", l.values.size(), kept); !s.ok()) return s;
-          if (status s = detail::size_is("indices", l.indices.size(), kept); !s.ok()) return s;
-          for (std::size_t k = 0; k < l.indices.size(); ++k) {
-            const bool ascending = k % static_cast<std::size_t>(l.n) == 0 || l.indices[k] > l.indices[k - 1];
-            if (l.indices[k] >= l.m || !ascending)
-              return fail(status_code::invalid_argument, detail::format("index {} at position {} is out of order or >= M", static_cast<int>(l.indices[k]), k));
+          const std::int64_t per_row = cols / l.m * l.n;
+          if (status s = detail::size_is("values", l.values.size(), rows * per_row); !s.ok()) return s;
+          if (status s = detail::size_is("indices", l.indices.size(), rows * nm_index_bytes_per_row(l, cols)); !s.ok()) return s;
+          for (std::int64_t r = 0; r < rows; ++r) {
+            for (std::int64_t k = 0; k < per_row; ++k) {
+              const std::uint32_t index = nm_index(l, cols, r, k);
+              const bool ascending = k % l.n == 0 || index > nm_index(l, cols, r, k - 1);
+              if (index >= static_cast<std::uint32_t>(l.m) || !ascending)
+                return fail(status_code::invalid_argument,
+                            detail::format("row {}: index {} of kept value {} is out of order or >= M", r, index, k));
+            }
           }
           return {};
         } else if constexpr (std::is_same_v<L, bitmap_sparse_layout>) {
@@ -191,10 +216,7 @@ inline void densify_row(const compressed_weight& w, std::int64_t r, float* out) 
           const std::int64_t groups = cols / l.m;
           const std::size_t base = static_cast<std::size_t>(r * groups * l.n);
           for (std::int64_t g = 0; g < groups; ++g)
-            for (std::int32_t k = 0; k < l.n; ++k) {
-              const std::size_t at = base + static_cast<std::size_t>(g * l.n + k);
-              out[g * l.m + l.indices[at]] = l.values[at];
-            }
+            for (std::int32_t k = 0; k < l.n; ++k) out[g * l.m + nm_index(l, cols, r, g * l.n + k)] = l.values[base + static_cast<std::size_t>(g * l.n + k)];
         } else if constexpr (std::is_same_v<L, bitmap_sparse_layout>) {
           std::int64_t next = l.row_offsets[static_cast<std::size_t>(r)];
           for (std::int64_t c = 0; c < cols; ++c) {
@@ -229,16 +251,18 @@ inline void densify(const compressed_weight& w, float* out) {
   for (std::int64_t r = 0; r < w.n_rows; ++r) densify_row(w, r, out + r * w.n_cols);
 }
 
-// Bits of storage per weight, counting every array of the layout as stored (f32 values 32 bits).
+// Bits of storage per weight, counting every array of the layout as stored (f32 values 32 bits,
+// f16 / bf16 sparse values 16).
 inline double storage_bits_per_weight(const compressed_weight& w) {
   const double n = static_cast<double>(w.n_rows) * static_cast<double>(w.n_cols);
   const double bytes = std::visit(
       [&](const auto& l) -> double {
         using L = std::decay_t<decltype(l)>;
         if constexpr (std::is_same_v<L, dense_layout>) return n * 4.0;
-        else if constexpr (std::is_same_v<L, nm_sparse_layout>) return l.values.size() * 4.0 + l.indices.size();
+        else if constexpr (std::is_same_v<L, nm_sparse_layout>)
+          return static_cast<double>(l.values.size() * l.values.bytes_per_value() + l.indices.size());
         else if constexpr (std::is_same_v<L, bitmap_sparse_layout>)
-          return l.bitmap.size() * 8.0 + l.values.size() * 4.0 + l.row_offsets.size() * 8.0;
+          return l.bitmap.size() * 8.0 + static_cast<double>(l.values.size() * l.values.bytes_per_value()) + l.row_offsets.size() * 8.0;
         else if constexpr (std::is_same_v<L, group_quant_layout>)
           return l.packed.size() * 4.0 + (l.scales.size() + l.zeros.size() + l.input_scale.size()) * 4.0 + l.g_idx.size() * 4.0;
         else if constexpr (std::is_same_v<L, nf4_layout>)
@@ -252,7 +276,7 @@ inline double storage_bits_per_weight(const compressed_weight& w) {
 
 // ---- encoding of pruned matrices ---------------------------------------------------------------
 
-// Packs a matrix whose every group of m consecutive columns has at most n non-zeros.
+// Packs a matrix whose every group of m consecutive columns has at most n non-zeros (f32 values).
 inline result<nm_sparse_layout> encode_nm(const matrix_f32& w, std::int32_t n, std::int32_t m) {
   if (m < 1 || m > 255 || n < 0 || n > m) return fail(status_code::invalid_argument, detail::format("bad N:M pattern {}:{}", n, m));
   if (w.n_cols % m != 0)
@@ -262,9 +286,10 @@ inline result<nm_sparse_layout> encode_nm(const matrix_f32& w, std::int32_t n, s
   l.m = m;
   const std::size_t kept = static_cast<std::size_t>(w.n_rows * (w.n_cols / m) * n);
   l.values.reserve(kept);
-  l.indices.reserve(kept);
+  l.indices.assign(static_cast<std::size_t>(w.n_rows * nm_index_bytes_per_row(l, w.n_cols)), 0);
   for (std::int64_t r = 0; r < w.n_rows; ++r) {
     const float* row = w.row(r);
+    std::int64_t k_row = 0;
     for (std::int64_t g = 0; g < w.n_cols / m; ++g) {
       const float* group = row + g * m;
       std::int32_t nonzero = 0;
@@ -277,14 +302,14 @@ inline result<nm_sparse_layout> encode_nm(const matrix_f32& w, std::int32_t n, s
         const bool keep = group[k] != 0.0f || (zeros_to_keep > 0 && zeros_to_keep-- > 0);
         if (!keep) continue;
         l.values.push_back(group[k]);
-        l.indices.push_back(static_cast<std::uint8_t>(k));
+        set_nm_index(l, w.n_cols, r, k_row++, static_cast<std::uint32_t>(k));
       }
     }
   }
   return l;
 }
 
-// Packs any matrix as a bitmap of its non-zeros plus their values.
+// Packs any matrix as a bitmap of its non-zeros plus their (f32) values.
 inline bitmap_sparse_layout encode_bitmap(const matrix_f32& w) {
   bitmap_sparse_layout l;
   l.words_per_row = (w.n_cols + 63) / 64;
@@ -301,6 +326,12 @@ inline bitmap_sparse_layout encode_bitmap(const matrix_f32& w) {
     l.row_offsets.push_back(static_cast<std::int64_t>(l.values.size()));
   }
   return l;
+}
+
+// Rounds a sparse layout's values to `to` (kick/formats.h value_type); other layouts unchanged.
+inline void convert_sparse_values(weight_layout& layout, value_type to) {
+  if (auto* nm = std::get_if<nm_sparse_layout>(&layout)) nm->values.convert_to(to);
+  if (auto* bitmap = std::get_if<bitmap_sparse_layout>(&layout)) bitmap->values.convert_to(to);
 }
 
 }  // namespace kick

@@ -9,6 +9,8 @@
 #include <variant>
 #include <vector>
 
+#include "kick/convert.h"
+
 namespace kick {
 
 // A dense, writable f32 matrix [n_rows = n_out, n_cols = n_in], rows row_stride floats apart.
@@ -24,24 +26,78 @@ struct matrix_f32 {
 // and in a model_view the values are an ordinary f32 tensor.
 struct dense_layout {};
 
+// How a sparse layout stores its values. The host stores the layers of a 16-bit model (f16 or
+// bf16) in that precision, so that a sparse layer is smaller than the dense one it replaces;
+// methods always see and build f32 values (encode_nm / encode_bitmap), the host rounds them
+// after the method (round to nearest even, as the reference implementations do when they write
+// a pruned f32 result back into a half-precision layer).
+enum class value_type : std::uint8_t { f32, f16, bf16 };
+
+inline const char* value_type_name(value_type t) { return t == value_type::f32 ? "f32" : t == value_type::f16 ? "f16" : "bf16"; }
+
+// The values of a sparse layout: f32 in `f32`, or f16 / bf16 bit patterns in `bits16`. Reading
+// one with [] gives its f32 value, which is exactly what a backend multiplies.
+struct sparse_values {
+  value_type type = value_type::f32;
+  std::vector<float> f32;              // when type == f32
+  std::vector<std::uint16_t> bits16;   // when type == f16 or bf16
+
+  std::size_t size() const { return type == value_type::f32 ? f32.size() : bits16.size(); }
+  bool empty() const { return size() == 0; }
+  std::size_t bytes_per_value() const { return type == value_type::f32 ? 4 : 2; }
+  float operator[](std::size_t i) const {
+    if (type == value_type::f32) return f32[i];
+    return type == value_type::f16 ? f16_to_f32(bits16[i]) : bf16_to_f32(bits16[i]);
+  }
+  // Appends v, rounded to `type`.
+  void push_back(float v) {
+    if (type == value_type::f32) f32.push_back(v);
+    else bits16.push_back(type == value_type::f16 ? f32_to_f16(v) : f32_to_bf16(v));
+  }
+  void reserve(std::size_t n) {
+    if (type == value_type::f32) f32.reserve(n);
+    else bits16.reserve(n);
+  }
+  // Converts every value to `to` (rounding to nearest even when narrowing; f16 <-> bf16 goes
+  // through f32). A no-op when the type is already `to`.
+  void convert_to(value_type to) {
+    if (to == type) return;
+    sparse_values out;
+    out.type = to;
+    out.reserve(size());
+    for (std::size_t i = 0; i < size(); ++i) out.push_back((*this)[i]);
+    *this = std::move(out);
+  }
+};
+
+// Bits of one N:M index field: the narrowest power of two that holds an index in [0, m), so that
+// fields never straddle a byte: m <= 2: 1, m <= 4: 2, m <= 16: 4, else 8.
+inline constexpr int nm_index_bits(std::int32_t m) { return m <= 2 ? 1 : m <= 4 ? 2 : m <= 16 ? 4 : 8; }
+
 // N:M semi-structured sparsity: in every group of m consecutive columns of a row at most n values
 // are non-zero. Per row, n_cols/m groups, each storing exactly n (value, index-in-group) pairs in
 // ascending index order (a group with fewer non-zeros stores zeros at its lowest free indices).
-// W[r][g*m + indices[k]] = values[k] for k in [ (r*(n_cols/m) + g)*n, ... + n ), other entries 0.
+// The kept values of row r are values[r*K .. r*K + K), K = n_cols/m*n, group g's at g*n .. g*n+n.
+// Their indices are packed nm_index_bits(m) bits each, little-endian, every row starting on a new
+// byte (nm_index_bytes_per_row in kick/format_codec.h): index of kept value k of row r = bits
+// [k*b, k*b + b) of the bytes indices[r*B ..], b = nm_index_bits(m), B = ceil(K*b / 8). For 2:4 that
+// is 2 bits per kept value, the 16 values of 32 columns in one little-endian 32-bit word, 9 bits
+// per weight with f16 values.
+// W[r][g*m + index(r, g*n + k)] = values[r*K + g*n + k] for k < n, other entries 0.
 struct nm_sparse_layout {
   std::int32_t n = 2;
   std::int32_t m = 4;
-  std::vector<float> values;          // [n_rows, n_cols / m * n]
-  std::vector<std::uint8_t> indices;  // [n_rows, n_cols / m * n], each in [0, m)
+  sparse_values values;               // [n_rows, n_cols / m * n]
+  std::vector<std::uint8_t> indices;  // [n_rows, nm_index_bytes_per_row], packed as above
 };
 
 // Unstructured sparsity: a bitmap of non-zeros plus the non-zero values in row-major order.
-// Bit (c % 64) of bitmap[r * words_per_row + c / 64] is set iff W[r][c] != 0;
-// W's non-zeros of row r are values[row_offsets[r] .. row_offsets[r+1]) in column order.
+// Bit (c % 64) of bitmap[r * words_per_row + c / 64] is set iff W[r][c] != 0 (a value that became
+// 0 when rounded to 16 bits keeps its bit); W's non-zeros of row r are values[row_offsets[r] .. row_offsets[r+1]) in column order.
 struct bitmap_sparse_layout {
   std::int64_t words_per_row = 0;       // ceil(n_cols / 64)
   std::vector<std::uint64_t> bitmap;    // [n_rows, words_per_row]
-  std::vector<float> values;            // [nnz]
+  sparse_values values;                 // [nnz]
   std::vector<std::int64_t> row_offsets;  // [n_rows + 1]
 };
 
