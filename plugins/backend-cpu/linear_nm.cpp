@@ -121,14 +121,16 @@ class nm_linear final : public compressed_linear {
  private:
   // Each value's index in its group, lane by lane (see sparse::nm_rows).
   void pack_fields(const nm_sparse_layout& l) {
-    const std::int64_t n_blocks = (n_cols() + 31) / 32;
+    const std::int64_t n_blocks = (n_cols() + 31) / 32, layout_row_bytes = nm_index_bytes_per_row(l, n_cols());
+    const int layout_bits = nm_index_bits(l.m);
     fields_.assign(static_cast<std::size_t>(n_rows() * rows_.field_bytes_per_row), 0);
     for (std::int64_t r = 0; r < n_rows(); ++r) {
+      const std::uint8_t* layout_row = l.indices.data() + r * layout_row_bytes;
       for (std::int64_t b = 0; b < n_blocks; ++b) {
         const std::int64_t lanes = std::min<std::int64_t>(16, (n_cols() - 32 * b) / 2);
         std::uint64_t word = 0;
         for (int k = 0; k < lanes; ++k) {
-          const std::uint64_t index = nm_index(l, n_cols(), r, 16 * b + k);
+          const std::uint64_t index = nm_index_in_row(layout_row, layout_bits, 16 * b + k);
           word |= index << ((rows_.field_bits == 4 ? 32 * (k & 1) : 0) + rows_.lane_shift[k]);
         }
         std::memcpy(&fields_[static_cast<std::size_t>(r * rows_.field_bytes_per_row + b * 2 * rows_.field_bits)], &word,

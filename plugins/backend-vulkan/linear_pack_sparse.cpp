@@ -67,15 +67,18 @@ class nm_packer final : public linear_packer {
     value_writer values(f16_);
     std::vector<std::uint32_t> indices(static_cast<std::size_t>((row1 - row0) * index_words_), 0u);
     const std::int64_t row_kept = w_.n_cols / l_.m * l_.n;
+    const std::int64_t layout_row_bytes = nm_index_bytes_per_row(l_, w_.n_cols);
+    const int layout_bits = nm_index_bits(l_.m);
     for (std::int64_t r = row0; r < row1; ++r) {
       std::uint32_t* index_row = indices.data() + (r - row0) * index_words_;
+      const std::uint8_t* layout_row = l_.indices.data() + r * layout_row_bytes;
       for (std::int64_t k = 0; k < row_values_; ++k) {
         const bool stored = k < row_kept;
         const auto at = static_cast<std::size_t>(r * row_kept + k);
         values.push(stored ? l_.values[at] : 0.0f);
         if (!stored) continue;
         const std::int64_t bit = (k / per_block_) * block_bits_ + (k % per_block_) * index_bits_;
-        index_row[bit / 32] |= nm_index(l_, w_.n_cols, r, k) << (bit % 32);
+        index_row[bit / 32] |= nm_index_in_row(layout_row, layout_bits, k) << (bit % 32);
       }
     }
     part.arrays.push_back(std::move(values.words));

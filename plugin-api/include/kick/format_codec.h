@@ -54,11 +54,14 @@ inline std::int64_t nm_index_bytes_per_row(const nm_sparse_layout& l, std::int64
   return (n_cols / l.m * l.n * nm_index_bits(l.m) + 7) / 8;
 }
 
+// Kept value k's index in its group, from the row's packed fields `row` (b = nm_index_bits(m)).
+inline std::uint32_t nm_index_in_row(const std::uint8_t* row, int bits, std::int64_t k) {
+  return (row[k * bits / 8] >> (k * bits % 8)) & ((1u << bits) - 1u);
+}
+
 // The index in its group of kept value k of row r.
 inline std::uint32_t nm_index(const nm_sparse_layout& l, std::int64_t n_cols, std::int64_t r, std::int64_t k) {
-  const int bits = nm_index_bits(l.m);
-  const std::uint8_t byte = l.indices[static_cast<std::size_t>(r * nm_index_bytes_per_row(l, n_cols) + k * bits / 8)];
-  return (byte >> (k * bits % 8)) & ((1u << bits) - 1u);
+  return nm_index_in_row(l.indices.data() + r * nm_index_bytes_per_row(l, n_cols), nm_index_bits(l.m), k);
 }
 
 // Writes an index into zero-initialised fields (l.indices sized n_rows * nm_index_bytes_per_row).
@@ -132,13 +135,17 @@ inline status check_layout(const compressed_weight& w) {
           const std::int64_t per_row = cols / l.m * l.n;
           if (status s = detail::size_is("values", l.values.size(), rows * per_row); !s.ok()) return s;
           if (status s = detail::size_is("indices", l.indices.size(), rows * nm_index_bytes_per_row(l, cols)); !s.ok()) return s;
+          const int bits = nm_index_bits(l.m);
+          const std::int64_t row_bytes = nm_index_bytes_per_row(l, cols);
           for (std::int64_t r = 0; r < rows; ++r) {
-            for (std::int64_t k = 0; k < per_row; ++k) {
-              const std::uint32_t index = nm_index(l, cols, r, k);
-              const bool ascending = k % l.n == 0 || index > nm_index(l, cols, r, k - 1);
-              if (index >= static_cast<std::uint32_t>(l.m) || !ascending)
+            const std::uint8_t* row = l.indices.data() + r * row_bytes;
+            std::uint32_t previous = 0;
+            for (std::int64_t k = 0, in_group = 0; k < per_row; ++k, in_group = in_group + 1 == l.n ? 0 : in_group + 1) {
+              const std::uint32_t index = nm_index_in_row(row, bits, k);
+              if (index >= static_cast<std::uint32_t>(l.m) || (in_group > 0 && index <= previous))
                 return fail(status_code::invalid_argument,
                             detail::format("row {}: index {} of kept value {} is out of order or >= M", r, index, k));
+              previous = index;
             }
           }
           return {};
@@ -215,8 +222,11 @@ inline void densify_row(const compressed_weight& w, std::int64_t r, float* out) 
           std::memset(out, 0, static_cast<std::size_t>(cols) * sizeof(float));
           const std::int64_t groups = cols / l.m;
           const std::size_t base = static_cast<std::size_t>(r * groups * l.n);
+          const std::uint8_t* row = l.indices.data() + r * nm_index_bytes_per_row(l, cols);
+          const int bits = nm_index_bits(l.m);
           for (std::int64_t g = 0; g < groups; ++g)
-            for (std::int32_t k = 0; k < l.n; ++k) out[g * l.m + nm_index(l, cols, r, g * l.n + k)] = l.values[base + static_cast<std::size_t>(g * l.n + k)];
+            for (std::int32_t k = 0; k < l.n; ++k)
+              out[g * l.m + nm_index_in_row(row, bits, g * l.n + k)] = l.values[base + static_cast<std::size_t>(g * l.n + k)];
         } else if constexpr (std::is_same_v<L, bitmap_sparse_layout>) {
           std::int64_t next = l.row_offsets[static_cast<std::size_t>(r)];
           for (std::int64_t c = 0; c < cols; ++c) {
@@ -286,9 +296,12 @@ inline result<nm_sparse_layout> encode_nm(const matrix_f32& w, std::int32_t n, s
   l.m = m;
   const std::size_t kept = static_cast<std::size_t>(w.n_rows * (w.n_cols / m) * n);
   l.values.reserve(kept);
-  l.indices.assign(static_cast<std::size_t>(w.n_rows * nm_index_bytes_per_row(l, w.n_cols)), 0);
+  const std::int64_t row_bytes = nm_index_bytes_per_row(l, w.n_cols);
+  const int bits = nm_index_bits(m);
+  l.indices.assign(static_cast<std::size_t>(w.n_rows * row_bytes), 0);
   for (std::int64_t r = 0; r < w.n_rows; ++r) {
     const float* row = w.row(r);
+    std::uint8_t* fields = l.indices.data() + r * row_bytes;
     std::int64_t k_row = 0;
     for (std::int64_t g = 0; g < w.n_cols / m; ++g) {
       const float* group = row + g * m;
@@ -302,7 +315,8 @@ inline result<nm_sparse_layout> encode_nm(const matrix_f32& w, std::int32_t n, s
         const bool keep = group[k] != 0.0f || (zeros_to_keep > 0 && zeros_to_keep-- > 0);
         if (!keep) continue;
         l.values.push_back(group[k]);
-        set_nm_index(l, w.n_cols, r, k_row++, static_cast<std::uint32_t>(k));
+        fields[k_row * bits / 8] |= static_cast<std::uint8_t>(k << (k_row * bits % 8));
+        ++k_row;
       }
     }
   }

@@ -64,8 +64,17 @@ struct sparse_values {
     if (to == type) return;
     sparse_values out;
     out.type = to;
-    out.reserve(size());
-    for (std::size_t i = 0; i < size(); ++i) out.push_back((*this)[i]);
+    const std::size_t n = size();
+    if (to == value_type::f32) {
+      out.f32.resize(n);
+      for (std::size_t i = 0; i < n; ++i) out.f32[i] = (*this)[i];
+    } else {
+      out.bits16.resize(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        const float v = (*this)[i];
+        out.bits16[i] = to == value_type::f16 ? f32_to_f16(v) : f32_to_bf16(v);
+      }
+    }
     *this = std::move(out);
   }
 };
