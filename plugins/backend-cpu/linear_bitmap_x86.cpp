@@ -41,6 +41,14 @@ constexpr std::array<std::uint64_t, 256> make_expand_table() {
 }
 constexpr std::array<std::uint64_t, 256> k_expand_table = make_expand_table();
 
+// The layout's last `count` (< N) values, zero-padded to N, for a full-register load that must not
+// read past the end of the values.
+template <class T, int N>
+struct last_values {
+  alignas(64) T v[N] = {};
+  last_values(const T* p, int count) { std::memcpy(v, p, static_cast<std::size_t>(count) * sizeof(T)); }
+};
+
 using simd::k_prefetch_bytes;
 
 // Values [next, next + count) are about to be read: fetch the line k_prefetch_bytes past them;
@@ -66,10 +74,9 @@ KICK_AVX512 inline __m512 expand16(const bitmap_rows& w, std::uint32_t mask, std
     const auto* p = static_cast<const std::uint16_t*>(w.values) + next;
     if (next + 16 <= w.n_values) {
       packed = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-    } else {  // the layout's last values: no load past its end
-      alignas(32) std::uint16_t last[16] = {};
-      std::memcpy(last, p, static_cast<std::size_t>(count) * sizeof(std::uint16_t));
-      packed = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(last)));
+    } else {
+      const last_values<std::uint16_t, 16> last(p, count);
+      packed = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(last.v)));
     }
   } else {
     const float* p = static_cast<const float*>(w.values) + next;
@@ -212,19 +219,17 @@ KICK_AVX2 inline __m256 expand8(const bitmap_rows& w, std::uint32_t mask, std::i
     const auto* p = static_cast<const std::uint16_t*>(w.values) + next;
     if (next + 8 <= w.n_values) {
       packed = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-    } else {  // the layout's last values: no load past its end
-      alignas(16) std::uint16_t last[8] = {};
-      std::memcpy(last, p, static_cast<std::size_t>(count) * sizeof(std::uint16_t));
-      packed = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(last)));
+    } else {
+      const last_values<std::uint16_t, 8> last(p, count);
+      packed = _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(last.v)));
     }
   } else {
     const float* p = static_cast<const float*>(w.values) + next;
     if (next + 8 <= w.n_values) {
       packed = _mm256_loadu_ps(p);
-    } else {  // the layout's last values: no load past its end
-      alignas(32) float last[8] = {};
-      std::memcpy(last, p, static_cast<std::size_t>(count) * sizeof(float));
-      packed = _mm256_load_ps(last);
+    } else {
+      const last_values<float, 8> last(p, count);
+      packed = _mm256_load_ps(last.v);
     }
   }
   next += count;

@@ -152,9 +152,7 @@ class bitmap_packer final : public linear_packer {
 }  // namespace
 
 result<std::unique_ptr<linear_packer>> make_sparse_packer(const compressed_weight& w, sparse_storage values, const std::string& what) {
-  const sparse_values& held = std::holds_alternative<nm_sparse_layout>(w.layout) ? std::get<nm_sparse_layout>(w.layout).values
-                                                                                 : std::get<bitmap_sparse_layout>(w.layout).values;
-  const bool f16 = values == sparse_storage::f16 || (values == sparse_storage::stored && held.type == kick::value_type::f16);
+  const bool f16 = values == sparse_storage::f16 || (values == sparse_storage::stored && sparse_values_of(w.layout)->type == kick::value_type::f16);
   if (const auto* nm = std::get_if<nm_sparse_layout>(&w.layout)) {
     if (nm->m != 1 && nm->m != 2 && nm->m != 4 && nm->m != 8)
       return fail(status_code::unimplemented, fmt::format("{}: N:M sparsity {}:{}: the Vulkan kernels take M = 1, 2, 4 or 8", what, nm->n, nm->m));

@@ -13,12 +13,6 @@
 
 namespace {
 
-class silent_host final : public kick::host {
- public:
-  void log(kick::log_level, std::string_view) const override {}
-  void progress(std::string_view, std::int64_t, std::int64_t) const override {}
-};
-
 // Records inputs and Hessians per layer; multiplies the weight by `scale` (dense result).
 class recording_method final : public kick::method {
  public:
@@ -73,7 +67,7 @@ struct fixture {
   std::pair<kick::loaded_model, std::unique_ptr<recording_method>> run(float scale, const kick::calibration_options& c) {
     kick::loaded_model model = kick::make_random_model(tiny_config(), 5, kick::dtype::f32);
     auto m = std::make_unique<recording_method>(scale);
-    silent_host services;
+    kick::test::silent_host services;
     auto report = kick::compress_model(model, *tok, *m, manifest, nlohmann::json::object(), c, services);
     if (!report) FAIL(report.error().message());
     CHECK((*report)["per_layer"].size() == 14);

@@ -20,12 +20,6 @@
 namespace kick::test {
 namespace {
 
-class quiet_host final : public host {
- public:
-  void log(log_level, std::string_view) const override {}
-  void progress(std::string_view, std::int64_t, std::int64_t) const override {}
-};
-
 // Round-to-nearest asymmetric quantization of `w` [rows, cols] (times input_scale per column
 // when given), column c in group group_of[c].
 group_quant_layout rtn(const std::vector<float>& w, std::int64_t rows, std::int64_t cols, std::int32_t bits,
@@ -156,7 +150,7 @@ void compress_layer_for_test(loaded_model& model, std::size_t block, linear_slot
 }
 
 std::vector<float> cpu_logits(const loaded_model& model, const std::vector<std::int32_t>& tokens) {
-  static const quiet_host services;
+  static const silent_host services;
   registry_options ro;
   ro.plugin_dirs = {plugin_dir()};
   ro.use_environment = false;

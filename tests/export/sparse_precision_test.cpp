@@ -23,12 +23,6 @@ namespace {
 
 using kick::value_type;
 
-class silent_host final : public kick::host {
- public:
-  void log(kick::log_level, std::string_view) const override {}
-  void progress(std::string_view, std::int64_t, std::int64_t) const override {}
-};
-
 // Prunes attention layers 2:4 and MLP layers to a bitmap (|w| below the row's mean |w| zeroed),
 // and scales what it keeps by 1 + 2^-14, so that kept values are not f16 / bf16 numbers any more
 // (as a method that updates weights, like SparseGPT, leaves them).
@@ -57,11 +51,6 @@ class pruning_method final : public kick::method {
   }
 };
 
-const kick::sparse_values& values_of(const kick::compressed_weight& w) {
-  if (const auto* nm = std::get_if<kick::nm_sparse_layout>(&w.layout)) return nm->values;
-  return std::get<kick::bitmap_sparse_layout>(w.layout).values;
-}
-
 kick::loaded_model compressed(kick::dtype type, const std::filesystem::path& dir) {
   kick::loaded_model model = kick::make_random_model(kick::test::tiny_config(), 77, type);
   kick::test::write_tiny_tokenizer(dir / "tokenizer.bin", 272);
@@ -70,7 +59,7 @@ kick::loaded_model compressed(kick::dtype type, const std::filesystem::path& dir
   pruning_method m;
   kick::plugin_manifest manifest;
   manifest.name = "pruning-test";
-  silent_host services;
+  kick::test::silent_host services;
   auto report = kick::compress_model(model, **tok, m, manifest, nlohmann::json::object(), kick::calibration_options{}, services);
   if (!report) FAIL(report.error().message());
   return model;
@@ -94,7 +83,9 @@ TEST_CASE("sparse layers keep the precision of the model they were compressed fr
       const kick::compressed_weight* w = model.view.layers[block].compressed[slot];
       REQUIRE(w != nullptr);
       ++n_sparse;
-      const kick::sparse_values& v = values_of(*w);
+      const kick::sparse_values* held = kick::sparse_values_of(w->layout);
+      REQUIRE(held != nullptr);
+      const kick::sparse_values& v = *held;
       CHECK(v.type == stored);
       // Each kept value is the method's f32 value rounded to the source precision.
       const std::vector<float> original = kick::test::to_f32(source.view.layers[block].linear(static_cast<kick::linear_slot>(slot)));
@@ -134,7 +125,7 @@ TEST_CASE("sparse layers keep the precision of the model they were compressed fr
   // The reload reads the same values; the cpu backend uses them in place with identical logits.
   auto reloaded = kick::load_model(saved);
   if (!reloaded) FAIL(reloaded.error().message());
-  CHECK(values_of(*reloaded->view.layers[1].compressed[0]).type == stored);
+  CHECK(kick::sparse_values_of(reloaded->view.layers[1].compressed[0]->layout)->type == stored);
   const std::vector<std::int32_t> tokens = {1, 5, 9, 3, 60, 17, 42, 8};
   const std::vector<float> before = kick::test::cpu_logits(model, tokens);
   const std::vector<float> after = kick::test::cpu_logits(*reloaded, tokens);

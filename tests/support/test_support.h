@@ -8,7 +8,16 @@
 #include <string_view>
 #include <vector>
 
+#include "kick/host.h"
+
 namespace kick::test {
+
+// A host that drops every log line and progress report.
+class silent_host final : public host {
+ public:
+  void log(log_level, std::string_view) const override {}
+  void progress(std::string_view, std::int64_t, std::int64_t) const override {}
+};
 
 // ../shared/fixtures beside the source tree, or $KICK_FIXTURES_DIR when set.
 std::filesystem::path fixtures_dir();

@@ -52,9 +52,8 @@ void release_replaced_weight(const loaded_model& model, const tensor_view& view)
 // when it is f16 or bf16 (or a sparse layout's), f32 otherwise.
 value_type source_value_type(const layer_tensors& layer, std::size_t slot) {
   if (const compressed_weight* c = layer.compressed[slot]) {
-    if (const auto* nm = std::get_if<nm_sparse_layout>(&c->layout)) return nm->values.type;
-    if (const auto* bitmap = std::get_if<bitmap_sparse_layout>(&c->layout)) return bitmap->values.type;
-    return value_type::f32;
+    const sparse_values* values = sparse_values_of(c->layout);
+    return values != nullptr ? values->type : value_type::f32;
   }
   const dtype type = layer.linear(static_cast<linear_slot>(slot)).type;
   return type == dtype::f16 ? value_type::f16 : type == dtype::bf16 ? value_type::bf16 : value_type::f32;

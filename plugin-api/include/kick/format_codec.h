@@ -8,6 +8,7 @@
 #include <string_view>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "kick/formats.h"
 #include "kick/status.h"
@@ -342,10 +343,20 @@ inline bitmap_sparse_layout encode_bitmap(const matrix_f32& w) {
   return l;
 }
 
+// The values of a sparse layout (N:M or bitmap); null for the other layouts.
+inline const sparse_values* sparse_values_of(const weight_layout& layout) {
+  if (const auto* nm = std::get_if<nm_sparse_layout>(&layout)) return &nm->values;
+  if (const auto* bitmap = std::get_if<bitmap_sparse_layout>(&layout)) return &bitmap->values;
+  return nullptr;
+}
+
+inline sparse_values* sparse_values_of(weight_layout& layout) {
+  return const_cast<sparse_values*>(sparse_values_of(std::as_const(layout)));
+}
+
 // Rounds a sparse layout's values to `to` (kick/formats.h value_type); other layouts unchanged.
 inline void convert_sparse_values(weight_layout& layout, value_type to) {
-  if (auto* nm = std::get_if<nm_sparse_layout>(&layout)) nm->values.convert_to(to);
-  if (auto* bitmap = std::get_if<bitmap_sparse_layout>(&layout)) bitmap->values.convert_to(to);
+  if (sparse_values* values = sparse_values_of(layout)) values->convert_to(to);
 }
 
 }  // namespace kick

@@ -52,7 +52,7 @@ struct sparse_values {
   // Appends v, rounded to `type`.
   void push_back(float v) {
     if (type == value_type::f32) f32.push_back(v);
-    else bits16.push_back(type == value_type::f16 ? f32_to_f16(v) : f32_to_bf16(v));
+    else bits16.push_back(to_bits16(v, type));
   }
   void reserve(std::size_t n) {
     if (type == value_type::f32) f32.reserve(n);
@@ -70,13 +70,14 @@ struct sparse_values {
       for (std::size_t i = 0; i < n; ++i) out.f32[i] = (*this)[i];
     } else {
       out.bits16.resize(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        const float v = (*this)[i];
-        out.bits16[i] = to == value_type::f16 ? f32_to_f16(v) : f32_to_bf16(v);
-      }
+      for (std::size_t i = 0; i < n; ++i) out.bits16[i] = to_bits16((*this)[i], to);
     }
     *this = std::move(out);
   }
+
+ private:
+  // v rounded to the 16-bit type `t` (f16 or bf16), nearest even.
+  static std::uint16_t to_bits16(float v, value_type t) { return t == value_type::f16 ? f32_to_f16(v) : f32_to_bf16(v); }
 };
 
 // Bits of one N:M index field: the narrowest power of two that holds an index in [0, m), so that
