@@ -107,7 +107,7 @@ class nm_linear final : public compressed_linear {
     name.append(isa_).append(rows_.f16 ? " (f16 values" : " (f32 values");
     name.append(!values_.converted() ? " in place, " : " converted, ");
     name.append(std::to_string(rows_.field_bits)).append(fields_.empty() ? "-bit indices in place" : "-bit indices repacked");
-    return name.append(pairs_ ? ", row pairs)" : ")");
+    return name.append(pairs_ ? ", row pairs for 2-7 tokens)" : ")");
   }
 
   void matvec(std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy,

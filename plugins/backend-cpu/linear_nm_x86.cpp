@@ -147,7 +147,7 @@ KICK_AVX512 void decode_avx512(const nm_rows& w, std::int64_t r0, std::int64_t r
   }
 }
 
-// ---- AVX-512, 2:4, two rows at a time ------------------------------------------------------
+// ---- AVX-512, 2:4, two rows at a time (2-7 tokens; see pairs_any) -------------------------
 // Rows r and r + 1 are read where they are (nm_rows, row-major) and multiplied together, 16
 // columns (4 groups) per register: a 128-bit lane of activations holds one group of 4 columns and
 // its 4 weight lanes are [row r value 0, row r + 1 value 0, row r value 1, row r + 1 value 1] of
@@ -374,9 +374,15 @@ void matvec_any(const nm_rows& w, std::int64_t r0, std::int64_t r1, const float*
   }
 }
 
-// 2:4 (2-bit fields) only.
+// 2:4 (2-bit fields) only. One token reads one row at a time: one stream of values per thread
+// reads closer to the memory's rate than the two rows of a pair side by side (this 2-vCPU EPYC VM,
+// 7B shapes, 10 A/B runs in the same minutes, medians 4096x4096 / 11008x4096 / 4096x11008: pairs
+// 1.75-1.79 / 1.58-1.61 / 1.69-1.71x over f16, one row 1.81-1.86 / 1.79-1.89 / 1.71-1.77x).
+// 2-7 tokens take the pairs, whose activation permutes serve both rows (4 tokens at 4096x4096:
+// 0.62-0.73 ms a product against 1.19-1.24 ms one row at a time).
 void pairs_any(const nm_rows& w, std::int64_t r0, std::int64_t r1, const float* x, std::int64_t n_tokens, float* y, std::int64_t ldy) {
   if (n_tokens < 1 || n_tokens > k_max_tokens || w.field_bits != 2) return;
+  if (n_tokens == 1) return matvec_any<avx512>(w, r0, r1, x, n_tokens, y, ldy);
   if (w.f16) return matvec_tokens<avx512_pairs, 2, true>(w, r0, r1, x, n_tokens, y, ldy);
   matvec_tokens<avx512_pairs, 2, false>(w, r0, r1, x, n_tokens, y, ldy);
 }
@@ -418,11 +424,6 @@ const nm_kernels* nm_avx2() {
 #else  // not x86-64
 
 const nm_kernels* nm_avx512() { return nullptr; }
-const nm_kernels* nm_avx512_pairs() {
-  static const nm_kernels k{pairs_any, decode_any<decode_avx512<1, false>, decode_avx512<1, true>, decode_avx512<2, false>,
-                                                  decode_avx512<2, true>, decode_avx512<4, false>, decode_avx512<4, true>>};
-  return has_popcnt_avx2() && __builtin_cpu_supports("avx512f") ? &k : nullptr;
-}
 
 const nm_kernels* nm_avx2() { return nullptr; }
 const nm_kernels* nm_avx512_pairs() { return nullptr; }

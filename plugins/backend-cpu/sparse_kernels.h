@@ -107,7 +107,7 @@ struct bitmap_kernels {
 nm_kernels nm_generic();
 const nm_kernels* nm_avx512();
 const nm_kernels* nm_avx2();
-const nm_kernels* nm_avx512_pairs();  // 2:4, two rows at a time (field_bits 2 only)
+const nm_kernels* nm_avx512_pairs();  // 2:4 (field_bits 2 only): 2-7 tokens two rows at a time, one token nm_avx512
 bitmap_kernels bitmap_generic();
 const bitmap_kernels* bitmap_avx512();
 const bitmap_kernels* bitmap_avx512_vpopcntdq();  // what bitmap_avx512 is without AVX512_BW/VL/BITALG

@@ -81,7 +81,7 @@ TEST_CASE("cpu kernels: N:M layers are native for 2n = m <= 16 and generic other
   REQUIRE(two_four);
   auto native = make_compressed_linear(*two_four->compressed, best);
   REQUIRE(native);
-  const std::string pairs = best.isa == std::string("avx512f") ? ", row pairs)" : ")";
+  const std::string pairs = best.isa == std::string("avx512f") ? ", row pairs for 2-7 tokens)" : ")";
   CHECK((*native)->kernel_name() == std::string("nm 2:4 ") + best.isa + " (f32 values in place, 2-bit indices in place" + pairs);
   // Values and indices are read from the layout in place: bytes = values + 2-bit indices.
   CHECK((*native)->bytes() == 16 * 64 * 4 + 16 * 4 * 4);
