@@ -79,6 +79,8 @@ void matmul(const linear_ref& w, const float* x, std::int64_t n_tokens, float* y
 
 // Rows of the shortest converted block prefill hands to sgemm (each call packs x again).
 constexpr std::int64_t k_gemm_min_block_rows = 128;
+// Floats of converted rows a thread may hold for one sgemm call (32 MiB).
+constexpr std::int64_t k_gemm_scratch_floats = std::int64_t{8} << 20;
 
 // Tokens from which matmul switches from matrix-vector products to sgemm.
 constexpr std::int64_t k_gemm_min_tokens = 8;
