@@ -1,6 +1,7 @@
 // The CPU backend plugin: entry point, parameters and device description.
 
 #include <algorithm>
+#include <cblas.h>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -67,7 +68,10 @@ class cpu_backend final : public backend {
     std::string s = "cpu: " + std::to_string(n_threads_) + (n_threads_ == 1 ? " thread, " : " threads, ");
     s.append(kernels_->isa);
     if (linear_.activations == activation_type::int8) s.append(", int8 activations");
-    return s;
+    // Prefill's sgemm: OpenBLAS picks its kernels by CPU model unless OPENBLAS_CORETYPE names
+    // them (docs/env-vars.md); older kernels than the CPU allows run it at half speed.
+    const char* blas = openblas_get_corename();
+    return s.append(", OpenBLAS ").append(blas != nullptr ? blas : "unknown").append(" kernels");
   }
 
   result<std::unique_ptr<model_runner>> load(const model_view& model, const runner_options& options) override {
