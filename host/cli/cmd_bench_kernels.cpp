@@ -11,6 +11,7 @@
 
 #include "cli/cli_support.h"
 #include "core/bench/fma_peak.h"
+#include "core/bench/openblas_kernels.h"
 #include "core/bench/read_bandwidth.h"
 #include "core/bench/synthetic_weights.h"
 #include "core/registry/plugin_instance.h"
@@ -83,6 +84,7 @@ void print_table(const std::vector<bench_backend>& backends, const std::vector<k
   if (peak.gflops > 0) {
     fmt::print("cpu f32 FMA peak: {:.1f} GFLOP/s measured ({}, {} threads); '% FMA' of rows with more than {} tokens\n", peak.gflops,
                peak.isa, peak.threads, k_fma_min_tokens);
+    if (const std::string note = openblas_kernels_note(); !note.empty()) fmt::print("{}\n", note);
   }
   fmt::print("\n{:<8} {:>12} {:>6} {:<19} {:>6} {:>9} {:>10} {:>8} {:>7} {:>6} {:>9} {:>6} {:>7} {:>7}  {}\n", "backend", "shape",
              "tokens", "format", "bits/w", "MiB read", "median ms", "GB/s", "% copy", "% read", "GFLOP/s", "% FMA", "vs f16", "ideal", "kernel");
@@ -101,7 +103,8 @@ nlohmann::json to_json(const std::vector<bench_backend>& backends, const std::ve
   j["rounds"] = rounds;
   j["cpu_read_bandwidth"] = read.bytes_per_s > 0 ? nlohmann::json{{"gb_per_s", read.bytes_per_s * 1e-9}, {"threads", read.threads}}
                                                  : nlohmann::json(nullptr);
-  j["cpu_fma_peak"] = peak.gflops > 0 ? nlohmann::json{{"gflop_per_s", peak.gflops}, {"isa", peak.isa}, {"threads", peak.threads}}
+  j["cpu_fma_peak"] = peak.gflops > 0 ? nlohmann::json{{"gflop_per_s", peak.gflops}, {"isa", peak.isa}, {"threads", peak.threads},
+                                                       {"openblas_kernels", openblas_kernels()}}
                                       : nlohmann::json(nullptr);
   j["backends"] = nlohmann::json::array();
   for (const bench_backend& b : backends) j["backends"].push_back({{"name", b.name}, {"device", b.description}, {"copy_gb_per_s", b.copy_bytes_per_s * 1e-9}});

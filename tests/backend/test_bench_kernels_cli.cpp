@@ -2,9 +2,12 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
+#include <string>
 
 #include "support/test_support.h"
 
@@ -88,6 +91,51 @@ TEST_CASE("kickhost bench kernels --rounds reports medians over rounds and the m
     CHECK(row["median_seconds"].get<double>() == rounds[1]);
     CHECK(row["min_seconds"].get<double>() <= rounds[0]);
     CHECK(row["speedup_vs_f16"].get<double>() == Approx(ratios[1]));
+  }
+}
+
+// Sets an environment variable for this scope (kickhost runs inherit it), then restores it.
+class scoped_env {
+ public:
+  scoped_env(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value, 1);
+  }
+  ~scoped_env() {
+    if (old_) ::setenv(name_, old_->c_str(), 1);
+    else ::unsetenv(name_);
+  }
+  scoped_env(const scoped_env&) = delete;
+  scoped_env& operator=(const scoped_env&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST_CASE("kickhost bench kernels says when OPENBLAS_CORETYPE holds sgemm below the CPU's AVX-512", "[backend][cli]") {
+  __builtin_cpu_init();
+  if (!(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))) {
+    skip("this CPU has no AVX-512: OpenBLAS's AVX-512 kernels cannot be forced here");
+    return;
+  }
+  const std::vector<std::string> args = {"bench", "kernels", "--shapes", "32x64", "--tokens", "9", "--formats", "f32",
+                                         "--warmup", "0", "--repeats", "1", "--backend", "cpu"};
+  {
+    const scoped_env avx2("OPENBLAS_CORETYPE", "Haswell");
+    const command_result r = run_kickhost(args);
+    INFO("stdout: " << r.out << "\nstderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, Catch::Contains("note: OPENBLAS_CORETYPE=Haswell makes OpenBLAS run its Haswell kernels (no AVX-512)"));
+    CHECK_THAT(r.out, Catch::Contains("OpenBLAS Haswell kernels"));  // the backend's description
+  }
+  {
+    const scoped_env avx512("OPENBLAS_CORETYPE", "SkylakeX");
+    const command_result r = run_kickhost(args);
+    INFO("stdout: " << r.out << "\nstderr: " << r.err);
+    REQUIRE(r.exit_code == 0);
+    CHECK_THAT(r.out, !Catch::Contains("note: OPENBLAS_CORETYPE") && Catch::Contains("OpenBLAS SkylakeX kernels"));
   }
 }
 
