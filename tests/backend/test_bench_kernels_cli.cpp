@@ -2,10 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <set>
 #include <string>
 
@@ -93,25 +91,6 @@ TEST_CASE("kickhost bench kernels --rounds reports medians over rounds and the m
     CHECK(row["speedup_vs_f16"].get<double>() == Approx(ratios[1]));
   }
 }
-
-// Sets an environment variable for this scope (kickhost runs inherit it), then restores it.
-class scoped_env {
- public:
-  scoped_env(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value, 1);
-  }
-  ~scoped_env() {
-    if (old_) ::setenv(name_, old_->c_str(), 1);
-    else ::unsetenv(name_);
-  }
-  scoped_env(const scoped_env&) = delete;
-  scoped_env& operator=(const scoped_env&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 TEST_CASE("kickhost bench kernels says when OPENBLAS_CORETYPE holds sgemm below the CPU's AVX-512", "[backend][cli]") {
   __builtin_cpu_init();

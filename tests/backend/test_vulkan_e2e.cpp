@@ -45,9 +45,10 @@ TEST_CASE("vulkan backend: without a Vulkan driver a manifest's fallback backend
     skip("the vulkan backend plugin is not built");
     return;
   }
-  ::setenv("VK_DRIVER_FILES", "/nonexistent/kick-no-driver.json", 1);
-  const auto r = run_kickhost({"run", (dir / "run.toml").string(), "--out", (dir / "out").string()});
-  ::unsetenv("VK_DRIVER_FILES");
+  const auto r = [&] {
+    const scoped_env no_driver("VK_DRIVER_FILES", "/nonexistent/kick-no-driver.json");
+    return run_kickhost({"run", (dir / "run.toml").string(), "--out", (dir / "out").string()});
+  }();
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   CHECK_THAT(r.err, Catch::Contains("falling back to backend cpu"));
@@ -59,9 +60,10 @@ TEST_CASE("vulkan backend: without a Vulkan driver a manifest's fallback backend
   // Without a fallback the same run fails, naming the missing driver.
   write_file(dir / "nofallback.toml", "[model]\npath = \"" + data + "/model\"\n[backend]\nname = \"vulkan\"\n"
                                       "[[task]]\nname = \"perplexity\"\ndataset = \"" + data + "/eval/perplexity/kickworld-heldout.txt\"\nseqlen = 64\nlimit = 1\n");
-  ::setenv("VK_DRIVER_FILES", "/nonexistent/kick-no-driver.json", 1);
-  const auto failed = run_kickhost({"run", (dir / "nofallback.toml").string(), "--out", (dir / "out2").string()});
-  ::unsetenv("VK_DRIVER_FILES");
+  const auto failed = [&] {
+    const scoped_env no_driver("VK_DRIVER_FILES", "/nonexistent/kick-no-driver.json");
+    return run_kickhost({"run", (dir / "nofallback.toml").string(), "--out", (dir / "out2").string()});
+  }();
   CHECK(failed.exit_code == 1);
   CHECK_THAT(failed.err, Catch::Contains("no usable Vulkan driver"));
 }

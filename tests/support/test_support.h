@@ -2,6 +2,7 @@
 // skips, and running kickhost as a subprocess.
 #pragma once
 
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -49,6 +50,26 @@ struct command_result {
 
 // Runs kickhost with `args` (no shell involved), capturing stdout and stderr.
 command_result run_kickhost(const std::vector<std::string>& args);
+
+// Sets an environment variable for this scope (run_kickhost's processes inherit it), then
+// restores its former value or unsets it.
+class scoped_env {
+ public:
+  scoped_env(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value, 1);
+  }
+  ~scoped_env() {
+    if (old_) ::setenv(name_, old_->c_str(), 1);
+    else ::unsetenv(name_);
+  }
+  scoped_env(const scoped_env&) = delete;
+  scoped_env& operator=(const scoped_env&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
 
 // Writes `text` to `path`, creating parent directories.
 void write_file(const std::filesystem::path& path, std::string_view text);
