@@ -2,6 +2,7 @@
 // Header-only so methods, backends, the host and tests share one definition of each layout.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <sstream>
@@ -138,16 +139,41 @@ inline status check_layout(const compressed_weight& w) {
           if (status s = detail::size_is("indices", l.indices.size(), rows * nm_index_bytes_per_row(l, cols)); !s.ok()) return s;
           const int bits = nm_index_bits(l.m);
           const std::int64_t row_bytes = nm_index_bytes_per_row(l, cols);
-          for (std::int64_t r = 0; r < rows; ++r) {
-            const std::uint8_t* row = l.indices.data() + r * row_bytes;
+          // Kept values [k0, per_row) of a row: indices below M and rising within each group.
+          const auto check_from = [&](const std::uint8_t* row, std::int64_t r, std::int64_t k0) -> status {
             std::uint32_t previous = 0;
-            for (std::int64_t k = 0, in_group = 0; k < per_row; ++k, in_group = in_group + 1 == l.n ? 0 : in_group + 1) {
+            std::int64_t in_group = l.n > 0 ? k0 % l.n : 0;
+            for (std::int64_t k = k0; k < per_row; ++k, in_group = in_group + 1 == l.n ? 0 : in_group + 1) {
               const std::uint32_t index = nm_index_in_row(row, bits, k);
               if (index >= static_cast<std::uint32_t>(l.m) || (in_group > 0 && index <= previous))
                 return fail(status_code::invalid_argument,
                             detail::format("row {}: index {} of kept value {} is out of order or >= M", r, index, k));
               previous = index;
             }
+            return {};
+          };
+          // Patterns whose groups fill bytes (1:2, 2:4: n * bits divides 8) check whole bytes against
+          // a table of the bytes whose groups pass (loading a 7B 2:4 model checks 3.4 G indices).
+          const int group_bits = l.n * bits;
+          const bool by_bytes = l.n > 0 && 8 % group_bits == 0;
+          const std::int64_t whole_bytes = by_bytes ? per_row * bits / 8 : 0;
+          std::array<bool, 256> byte_passes{};
+          for (int b = 0; by_bytes && b < 256; ++b) {
+            const auto byte = static_cast<std::uint8_t>(b);
+            byte_passes[static_cast<std::size_t>(b)] = true;
+            for (std::int64_t k = 0, in_group = 0; k < 8 / bits; ++k, in_group = in_group + 1 == l.n ? 0 : in_group + 1) {
+              const std::uint32_t index = nm_index_in_row(&byte, bits, k);
+              const std::uint32_t previous = in_group > 0 ? nm_index_in_row(&byte, bits, k - 1) : 0;
+              if (index >= static_cast<std::uint32_t>(l.m) || (in_group > 0 && index <= previous))
+                byte_passes[static_cast<std::size_t>(b)] = false;
+            }
+          }
+          for (std::int64_t r = 0; r < rows; ++r) {
+            const std::uint8_t* row = l.indices.data() + r * row_bytes;
+            std::int64_t i = 0;
+            while (i < whole_bytes && byte_passes[row[i]]) ++i;
+            // From the first byte that fails (its message names the value), or the values past the whole bytes.
+            if (status s = check_from(row, r, i * 8 / bits); !s.ok()) return s;
           }
           return {};
         } else if constexpr (std::is_same_v<L, bitmap_sparse_layout>) {
