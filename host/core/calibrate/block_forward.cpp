@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "kick/convert.h"
+#include "core/util/rows_to_f32.h"
 #include "kick/format_codec.h"
 
 namespace kick {
@@ -16,7 +17,7 @@ std::vector<float> to_f32(const tensor_view& t) {
   if (t.empty()) return {};
   std::vector<float> out(static_cast<std::size_t>(t.n_elements()));
   const std::int64_t n_rows = t.n_rows(), n_cols = t.n_cols();
-  for (std::int64_t r = 0; r < n_rows; ++r) dequantize_row(t.type, t.row(r), out.data() + r * n_cols, n_cols);
+  for (std::int64_t r = 0; r < n_rows; ++r) row_to_f32(t.type, t.row(r), out.data() + r * n_cols, n_cols);
   return out;
 }
 
