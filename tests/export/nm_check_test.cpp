@@ -2,35 +2,17 @@
 // (kick/format_codec.h), the rest index by index; either way a bad index is named exactly.
 #include <catch2/catch.hpp>
 
-#include <algorithm>
-#include <cmath>
-#include <random>
 #include <string>
-#include <vector>
 
 #include "kick/format_codec.h"
+#include "support/layout_support.h"
 
 namespace {
 
 using kick::compressed_weight;
 using kick::nm_sparse_layout;
 
-// An N:M layout of a random rows x cols matrix (kept: the n largest |w| of each group).
-compressed_weight random_nm(std::int64_t rows, std::int64_t cols, int n, int m) {
-  std::mt19937 rng(5);
-  std::normal_distribution<float> normal;
-  std::vector<float> w(static_cast<std::size_t>(rows * cols));
-  for (float& v : w) v = normal(rng);
-  for (std::size_t g = 0; g < w.size(); g += static_cast<std::size_t>(m)) {  // encode_nm takes a pruned matrix
-    std::vector<float*> group;
-    for (int k = 0; k < m; ++k) group.push_back(&w[g + static_cast<std::size_t>(k)]);
-    std::sort(group.begin(), group.end(), [](const float* a, const float* b) { return std::fabs(*a) > std::fabs(*b); });
-    for (std::size_t k = static_cast<std::size_t>(n); k < group.size(); ++k) *group[k] = 0.0f;
-  }
-  auto layout = kick::encode_nm(kick::matrix_f32{w.data(), rows, cols, cols}, n, m);
-  REQUIRE(layout);
-  return {rows, cols, std::move(*layout)};
-}
+using kick::test::pruned_nm;
 
 // Swaps the first two indices of group g of row r (out of order afterwards) and returns what
 // check_layout must say: the second one, now not above the first.
@@ -50,7 +32,7 @@ TEST_CASE("check_layout names the first N:M index out of order, in whole bytes a
   // 2:4 over 148 columns: 74 kept values a row, 18 whole bytes of fields and 4 bits past them.
   for (std::int64_t g : {std::int64_t{0}, std::int64_t{20}, std::int64_t{36}}) {
     INFO("2:4, group " << g);
-    compressed_weight w = random_nm(3, 148, 2, 4);
+    compressed_weight w = pruned_nm(3, 148, 2, 4, 5);
     REQUIRE(kick::check_layout(w).ok());
     const std::string expected = swap_group(w, 2, g);
     const kick::status s = kick::check_layout(w);
@@ -58,12 +40,12 @@ TEST_CASE("check_layout names the first N:M index out of order, in whole bytes a
     CHECK_THAT(s.message(), Catch::Contains(expected));
   }
   // 4:8: two bytes a group, checked index by index.
-  compressed_weight four_eight = random_nm(2, 64, 4, 8);
+  compressed_weight four_eight = pruned_nm(2, 64, 4, 8, 5);
   REQUIRE(kick::check_layout(four_eight).ok());
   const std::string expected = swap_group(four_eight, 1, 5);
   CHECK_THAT(kick::check_layout(four_eight).message(), Catch::Contains(expected));
   // An index >= M: 2-bit fields can hold 3, out of range for 1:3 (checked a byte at a time).
-  compressed_weight three = random_nm(1, 24, 1, 3);
+  compressed_weight three = pruned_nm(1, 24, 1, 3, 5);
   REQUIRE(kick::check_layout(three).ok());
   auto& l = std::get<nm_sparse_layout>(three.layout);
   l.indices[0] = static_cast<std::uint8_t>((l.indices[0] & ~3u) | 3u);
@@ -71,7 +53,7 @@ TEST_CASE("check_layout names the first N:M index out of order, in whole bytes a
 }
 
 TEST_CASE("check_layout passes every 1:2 field and a 0:M layout keeps nothing to check", "[export][nm]") {
-  compressed_weight half = random_nm(4, 96, 1, 2);
+  compressed_weight half = pruned_nm(4, 96, 1, 2, 5);
   auto& l = std::get<nm_sparse_layout>(half.layout);
   for (std::size_t i = 0; i < l.indices.size(); ++i) l.indices[i] = static_cast<std::uint8_t>(i * 37);
   CHECK(kick::check_layout(half).ok());
