@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kick/convert.h"
 #include "core/util/rows_to_f32.h"
 #include "kick/format_codec.h"
 
@@ -104,7 +103,7 @@ std::vector<float> embed_tokens(const model_view& model, const std::vector<std::
   const std::int64_t d = model.config.n_embd;
   std::vector<float> out(tokens.size() * static_cast<std::size_t>(d));
   for (std::size_t t = 0; t < tokens.size(); ++t)
-    dequantize_row(model.tok_embd.type, model.tok_embd.row(tokens[t]), out.data() + t * static_cast<std::size_t>(d), d);
+    row_to_f32(model.tok_embd.type, model.tok_embd.row(tokens[t]), out.data() + t * static_cast<std::size_t>(d), d);
   return out;
 }
 
